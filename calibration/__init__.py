@@ -1,0 +1,1 @@
+"""Reference-data adapters, discrepancy metrics and the calibration loop."""

@@ -1,0 +1,1 @@
+"""The synthetic population and the transports that carry out its decisions."""

@@ -1,0 +1,1 @@
+"""Mesa model of the population: personas, user agents, calendar, anomaly injection."""

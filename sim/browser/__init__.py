@@ -1,0 +1,1 @@
+"""Playwright journeys of agents through target_app's HTML pages."""

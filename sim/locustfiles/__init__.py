@@ -1,0 +1,1 @@
+"""Locust users that replay agents' decisions against target_app's JSON API."""

@@ -1,0 +1,1 @@
+"""The Moni personal-finance app (Flask) that the lab loads and records."""
