@@ -443,7 +443,9 @@ class Dataset:
     def parts(self, table: str) -> list[Path]:
         """The part files of a table, in order."""
         if table not in self.tables:
-            raise SchemaError(f"{self.directory}: no table {table!r} (has: {', '.join(self.tables)})")
+            raise SchemaError(
+                f"{self.directory}: no table {table!r} (has: {', '.join(self.tables)})"
+            )
         return [self.directory / p for p in self.manifest["tables"][table]["files"]]
 
     def iter_batches(self, table: str, columns: list[str] | None = None) -> Iterator[pa.Table]:

@@ -1,0 +1,129 @@
+"""The data contracts: conform/validate, dataset writer and reader."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+import pandas as pd
+import pyarrow as pa
+import pytest
+
+from monilab import schema
+from monilab.errors import SchemaError
+
+
+def _transactions(rows: int = 3, **overrides) -> pd.DataFrame:
+    frame = pd.DataFrame(
+        {
+            "txn_id": range(rows),
+            "user_id": [7] * rows,
+            "ts": pd.date_range("2024-01-01 08:13", periods=rows, freq="37min"),
+            "method": ["card"] * rows,
+            "amount": [4500 + 100 * i for i in range(rows)],
+            "merchant": ["스타벅스"] * rows,
+            "category": ["coffee"] * rows,
+            "direction": ["out"] * rows,
+            "is_anomaly": [False] * rows,
+            "anomaly_kind": [None] * rows,
+        }
+    )
+    for column, value in overrides.items():
+        frame[column] = value
+    return frame
+
+
+def test_conform_returns_contract_schema_in_order():
+    frame = _transactions()[list(reversed(_transactions().columns))]
+    table = schema.conform("transactions", frame)
+    assert table.schema.names == schema.TRANSACTIONS.schema.names
+    assert table.schema.field("amount").type == pa.int64()
+    assert table.schema.field("ts").type == pa.timestamp("us")
+
+
+def test_conform_keeps_declared_optional_columns():
+    frame = _transactions(client_txn_id=["a", "b", "c"])
+    table = schema.conform("transactions", frame)
+    assert table.column_names[-1] == "client_txn_id"
+
+
+@pytest.mark.parametrize(
+    ("mutate", "message"),
+    [
+        (lambda f: f.drop(columns=["amount"]), "missing column 'amount'"),
+        (lambda f: f.assign(colour="red"), "unknown column 'colour'"),
+        (lambda f: f.assign(amount=[100, 0, 300]), "column 'amount' row 1: must be > 0"),
+        (lambda f: f.assign(category=["coffee", "coffee", "cofee"]), "column 'category' row 2"),
+        (lambda f: f.assign(direction=["out", None, "out"]), "column 'direction' row 1: null"),
+        (lambda f: f.assign(amount=["100", "x", "3"]), "column 'amount' row 1: 'x' is not int64"),
+    ],
+)
+def test_conform_names_the_offending_column_and_row(mutate, message):
+    with pytest.raises(SchemaError, match=message):
+        schema.conform("transactions", mutate(_transactions()))
+
+
+def test_unknown_table_is_a_clear_error():
+    with pytest.raises(SchemaError, match="unknown table 'spendings'"):
+        schema.conform("spendings", _transactions())
+
+
+def test_users_range_and_domain_rules():
+    users = pd.DataFrame(
+        {
+            "user_id": [1, 2],
+            "persona": ["p", "p"],
+            "spending_type": ["saver", "yolo"],
+            "age": [31, 140],
+            "gender": ["f", "m"],
+            "occupation": ["회사원", "학생"],
+            "region": ["서울", "부산"],
+            "monthly_income": [3_000_000, 500_000],
+            "signup_at": [datetime(2024, 1, 1), datetime(2024, 1, 2)],
+        }
+    )
+    with pytest.raises(SchemaError, match=r"users: column 'age' row 1: 140 is outside \[10, 110\]"):
+        schema.conform("users", users)
+    users.loc[1, "age"] = 22
+    users.loc[0, "spending_type"] = "thrifty"
+    with pytest.raises(SchemaError, match="'thrifty' is not one of saver"):
+        schema.conform("users", users)
+
+
+def test_dataset_round_trip_in_parts(tmp_path):
+    out = tmp_path / "ds"
+    with schema.DatasetWriter(out, seed=11, sources=["test"]) as writer:
+        writer.write("transactions", _transactions(3))
+        writer.write("transactions", _transactions(2))
+        writer.meta["note"] = "two parts"
+    dataset = schema.read_dataset(out)
+    assert dataset.manifest["seed"] == 11
+    assert dataset.manifest["schema_version"] == schema.SCHEMA_VERSION
+    assert dataset.rows("transactions") == 5
+    assert len(dataset.parts("transactions")) == 2
+    table = dataset.table("transactions")
+    assert table.num_rows == 5
+    assert table.schema == schema.TRANSACTIONS.schema
+    assert dataset.frame("transactions")["amount"].tolist() == [4500, 4600, 4700, 4500, 4600]
+
+
+def test_same_data_writes_same_bytes(tmp_path):
+    for name in ("a", "b"):
+        schema.write_dataset(tmp_path / name, {"transactions": _transactions(50)}, seed=1)
+    part = "transactions/part-00000.parquet"
+    assert (tmp_path / "a" / part).read_bytes() == (tmp_path / "b" / part).read_bytes()
+
+
+def test_writer_refuses_a_non_empty_directory(tmp_path):
+    (tmp_path / "keep.txt").write_text("mine")
+    with pytest.raises(SchemaError, match="not empty"):
+        schema.DatasetWriter(tmp_path)
+    assert (tmp_path / "keep.txt").read_text() == "mine"
+
+
+def test_reader_errors_are_readable(tmp_path):
+    with pytest.raises(SchemaError, match="is not a dataset"):
+        schema.read_dataset(tmp_path)
+    (tmp_path / "manifest.json").write_text(json.dumps({"schema_version": 99}))
+    with pytest.raises(SchemaError, match="schema_version 99"):
+        schema.read_dataset(tmp_path)
