@@ -1,0 +1,87 @@
+"""The load ledger: what agents sent, what the app acknowledged, latency per persona.
+
+Every Locust process keeps a :class:`Ledger`. A local runner or master appends its lines to
+``<out>/ledger-<pid>.jsonl``; a worker ships its lines to the master in batches (a Locust
+custom message), so a distributed run ends with the whole ledger on the master's machine.
+Line types::
+
+    {"type": "agent", "agent_id", "persona", "email", "user_id"}
+    {"type": "sent", "agent_id", "email", "client_txn_id"}
+    {"type": "ack", "agent_id", "email", "client_txn_id", "spending_id"}
+    {"type": "latency", "persona", "name", "hist": {"<ms>": count, ...}, "failures": n}
+
+This module is standard library only (it runs inside Locust processes and in the parent).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+
+def latency_bucket(ms: float) -> int:
+    """Round a latency like Locust does: 1 ms under 100, 10 ms under 1000, then 100 ms."""
+    if ms < 100:
+        return round(ms)
+    if ms < 1000:
+        return int(round(ms, -1))
+    return int(round(ms, -2))
+
+
+class Ledger:
+    """An append-only buffer of ledger lines with per-persona latency histograms."""
+
+    def __init__(self) -> None:
+        self._lines: list[dict[str, Any]] = []
+        self._hist: dict[tuple[str, str], dict[int, int]] = defaultdict(lambda: defaultdict(int))
+        self._failures: dict[tuple[str, str], int] = defaultdict(int)
+
+    def record(self, kind: str, **fields: Any) -> None:
+        """Add one ``agent``/``sent``/``ack`` line."""
+        self._lines.append({"type": kind, **fields})
+
+    def observe(self, persona: str, name: str, latency_ms: float, failed: bool) -> None:
+        """Count one request's latency for a persona and endpoint name."""
+        self._hist[(persona, name)][latency_bucket(latency_ms)] += 1
+        if failed:
+            self._failures[(persona, name)] += 1
+
+    def drain(self) -> list[dict[str, Any]]:
+        """Take every buffered line, latency histograms included, and empty the buffer."""
+        lines, self._lines = self._lines, []
+        for (persona, name), hist in self._hist.items():
+            lines.append(
+                {
+                    "type": "latency",
+                    "persona": persona,
+                    "name": name,
+                    "hist": {str(k): v for k, v in hist.items()},
+                    "failures": self._failures.get((persona, name), 0),
+                }
+            )
+        self._hist.clear()
+        self._failures.clear()
+        return lines
+
+
+def append_lines(directory: str | Path, lines: Iterable[dict[str, Any]]) -> None:
+    """Append ledger lines to this process's file in ``directory``."""
+    lines = list(lines)
+    if not lines:
+        return
+    path = Path(directory) / f"ledger-{os.getpid()}.jsonl"
+    with open(path, "a", encoding="utf-8") as fh:
+        fh.write("".join(json.dumps(line, ensure_ascii=False) + "\n" for line in lines))
+
+
+def read_ledger(directory: str | Path) -> Iterator[dict[str, Any]]:
+    """Every line of every ledger file in ``directory``."""
+    for path in sorted(Path(directory).glob("ledger-*.jsonl")):
+        with open(path, encoding="utf-8") as fh:
+            for line in fh:
+                if line.strip():
+                    yield json.loads(line)

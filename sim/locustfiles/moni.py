@@ -1,0 +1,176 @@
+"""The lab's locustfile: each Locust user embodies one agent and replays its plan.
+
+Run by ``monilab load`` (see :mod:`sim.locustfiles.runner`), never imported by the lab
+itself: importing Locust monkey-patches the process with gevent. The user is thin: it takes
+an agent (:class:`~sim.locustfiles.replay.AgentLeases`), signs up as that agent, and carries
+out the agent's actions through :class:`~sim.locustfiles.actions.MoniApi`, waiting between
+them as the agent's schedule says (compressed by ``--monilab-time-scale``). When its agent
+has nothing left to do, the same Locust user takes the next agent of its slice.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import gevent
+from locust import FastHttpUser, LoadTestShape, events, task
+from locust.exception import StopUser
+from locust.runners import MasterRunner, WorkerRunner
+
+from sim.locustfiles.actions import MoniApi
+from sim.locustfiles.ledger import Ledger, append_lines
+from sim.locustfiles.plan import read_plan
+from sim.locustfiles.replay import AgentLeases, AgentReplay
+from sim.locustfiles.shapes import ShapeSpec, parse_activity, users_at
+
+LEDGER_MESSAGE = "monilab_ledger"
+FLUSH_SECONDS = 2.0
+
+_state: dict[str, Any] = {"ledger": Ledger(), "leases": None}
+
+
+@events.init_command_line_parser.add_listener
+def _add_arguments(parser: Any) -> None:
+    group = parser.add_argument_group("Moni Lab")
+    group.add_argument("--monilab-plan", default="", help="load plan (agents' decisions)")
+    group.add_argument("--monilab-run-id", default="run", help="sent as X-Run-Id")
+    group.add_argument("--monilab-out", default=".", help="ledger directory")
+    group.add_argument("--monilab-shape", default="ramp", help="population|ramp|step|spike")
+    group.add_argument("--monilab-peak-users", type=int, default=1)
+    group.add_argument("--monilab-spawn-rate", type=float, default=1.0)
+    group.add_argument("--monilab-run-time", type=float, default=10.0)
+    group.add_argument("--monilab-time-scale", type=float, default=60.0)
+    group.add_argument("--monilab-start-hour", type=float, default=8.0)
+    group.add_argument("--monilab-max-wait", type=float, default=30.0)
+    group.add_argument("--monilab-activity", default="", help="24 hourly activity levels")
+
+
+def _options(environment: Any) -> Any:
+    return environment.parsed_options
+
+
+@events.test_start.add_listener
+def _on_test_start(environment: Any, **_: Any) -> None:
+    """Load this process's slice of the plan before any user starts."""
+    runner = environment.runner
+    if isinstance(runner, MasterRunner):
+        return
+    options = _options(environment)
+    # A worker on another machine reads its own copy of the plan (same seed, same content).
+    plan_path = os.environ.get("MONILAB_LOAD_PLAN") or options.monilab_plan
+    agents = list(read_plan(plan_path))
+    if isinstance(runner, WorkerRunner):
+        count = int(getattr(options, "expect_workers", 1) or 1)
+        _state["leases"] = AgentLeases(agents, runner.worker_index, count)
+        gevent.spawn(_ship_ledger_periodically, runner)
+    else:
+        _state["leases"] = AgentLeases(agents)
+
+
+@events.init.add_listener
+def _on_init(environment: Any, **_: Any) -> None:
+    runner = environment.runner
+    if isinstance(runner, MasterRunner):
+        runner.register_message(LEDGER_MESSAGE, _receive_ledger)
+        _state["out"] = _options(environment).monilab_out
+
+
+def _receive_ledger(environment: Any, msg: Any, **_: Any) -> None:
+    append_lines(_state["out"], msg.data)
+
+
+def _ship_ledger_periodically(runner: Any) -> None:
+    while True:
+        gevent.sleep(FLUSH_SECONDS)
+        _flush(runner)
+
+
+def _flush(runner: Any) -> None:
+    lines = _state["ledger"].drain()
+    if not lines:
+        return
+    if isinstance(runner, WorkerRunner):
+        runner.send_message(LEDGER_MESSAGE, lines)
+    else:
+        append_lines(_options(runner.environment).monilab_out, lines)
+
+
+@events.test_stop.add_listener
+def _on_test_stop(environment: Any, **_: Any) -> None:
+    if not isinstance(environment.runner, MasterRunner):
+        _flush(environment.runner)
+
+
+@events.request.add_listener
+def _on_request(name: str, response_time: float, exception: Any, context: dict, **_: Any) -> None:
+    persona = context.get("persona") if context else None
+    if persona:
+        _state["ledger"].observe(persona, name, response_time or 0.0, exception is not None)
+
+
+class MoniAgent(FastHttpUser):
+    """One agent of the population at a time, replaying its plan against the JSON API."""
+
+    network_timeout = 15.0
+    connection_timeout = 5.0
+
+    def on_start(self) -> None:
+        options = _options(self.environment)
+        self.run_id = options.monilab_run_id
+        self.time_scale = options.monilab_time_scale
+        self.max_wait = options.monilab_max_wait
+        self.replay: AgentReplay | None = None
+        self.api: MoniApi | None = None
+
+    def context(self) -> dict:
+        if self.replay is None:
+            return {}
+        return {"persona": self.replay.plan.persona, "agent_id": self.replay.plan.agent_id}
+
+    def wait_time(self) -> float:
+        return self.replay.wait_before_next() if self.replay else 0.0
+
+    def _next_agent(self) -> None:
+        leases: AgentLeases | None = _state["leases"]
+        plan = leases.take() if leases else None
+        if plan is None:
+            raise StopUser()
+        self.replay = AgentReplay(plan, self.time_scale, self.max_wait)
+        self.api = MoniApi(self.client, self.run_id, plan, _state["ledger"])
+        self.api.start_session()
+
+    @task
+    def act(self) -> None:
+        """Carry out the agent's next action (taking a new agent when this one is done)."""
+        if self.replay is None or self.replay.done:
+            self._next_agent()
+            return
+        assert self.api is not None
+        self.api.perform(self.replay.next_action())
+
+
+class MoniShape(LoadTestShape):
+    """The run's load shape, chosen by ``--monilab-shape`` (see :mod:`sim.locustfiles.shapes`)."""
+
+    def tick(self) -> tuple[int, float] | None:
+        options = _options(self.runner.environment)
+        spec = self._spec(options)
+        users = users_at(spec, self.get_run_time())
+        return None if users is None else (users, spec.spawn_rate)
+
+    def _spec(self, options: Any) -> ShapeSpec:
+        cached = getattr(self, "_cached_spec", None)
+        if cached is None:
+            activity = options.monilab_activity
+            cached = ShapeSpec(
+                kind=options.monilab_shape,
+                peak_users=options.monilab_peak_users,
+                spawn_rate=options.monilab_spawn_rate,
+                run_time=options.monilab_run_time,
+                hourly_activity=parse_activity(activity) if activity else (),
+                time_scale=options.monilab_time_scale,
+                start_hour=options.monilab_start_hour,
+            )
+            self._cached_spec = cached
+        return cached
