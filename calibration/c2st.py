@@ -58,7 +58,7 @@ def c2st_features(
         }
         if use_hour:
             columns["hour"] = hour_of_day(frame)
-        weekdays = ts.dt.weekday.to_numpy()
+        weekdays = ts.dt.day_of_week.to_numpy()
         for index, name in enumerate(WEEKDAYS):
             columns[f"weekday_{name}"] = (weekdays == index).astype(float)
         for name in categories:

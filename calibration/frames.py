@@ -55,7 +55,7 @@ def hour_of_day(transactions: pd.DataFrame) -> np.ndarray:
 
 def weekday(transactions: pd.DataFrame) -> np.ndarray:
     """Weekday index of every row, 0 = Monday."""
-    return timestamps(transactions).dt.weekday.to_numpy(dtype=int)
+    return timestamps(transactions).dt.day_of_week.to_numpy(dtype=int)
 
 
 def user_months(transactions: pd.DataFrame) -> pd.DataFrame:

@@ -83,7 +83,7 @@ def _filtered(
         if users is None:
             raise MonilabError(f"filter or statistic by age/gender needs users ({row_filter})")
         attributes = users.set_index("user_id")[["age", "gender"]]
-        rows = rows.join(attributes, on="user_id", rsuffix="_user")
+        rows = rows.join(attributes, on="user_id")
     mask = np.ones(len(rows), dtype=bool)
     if row_filter.category is not None:
         mask &= (rows["category"] == row_filter.category).to_numpy(dtype=bool)
@@ -120,7 +120,7 @@ def _key_mask(rows: pd.DataFrame, dimension: str, key: str) -> np.ndarray:
         hours = timestamps(rows).dt.hour.to_numpy()
         return (hours >= start) & (hours < end)
     if dimension == "weekday":
-        return timestamps(rows).dt.weekday.to_numpy() == WEEKDAYS.index(key)
+        return timestamps(rows).dt.day_of_week.to_numpy() == WEEKDAYS.index(key)
     if dimension == "age":
         return _in_age_band(rows["age"], age_band(key))
     column = "category" if dimension == "category" else "gender"
