@@ -1,0 +1,34 @@
+"""API: the user's profile (get, edit)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, current_app, g
+
+from target_app.api.helpers import body
+from target_app.auth import token_required
+from target_app.context import write_db
+from target_app.services import users
+
+bp = Blueprint("api_profile", __name__, url_prefix="/api/v1/profile")
+
+
+@bp.get("")
+@token_required
+def get_profile() -> dict[str, Any]:
+    """The user's profile."""
+    return users.user_dict(g.user)
+
+
+@bp.patch("")
+@token_required
+def edit() -> dict[str, Any]:
+    """Change name, email, password (with current_password) or profile attributes."""
+    user = users.update_profile(
+        write_db(),
+        g.user,
+        body(users.PROFILE_UPDATE, partial=True),
+        hash_method=current_app.config["PASSWORD_HASH_METHOD"],
+    )
+    return users.user_dict(user)

@@ -1,0 +1,100 @@
+"""Who is asking: bearer tokens for the JSON API, the login session for the HTML pages.
+
+Both set ``g.user`` (the :class:`~target_app.models.User`) and ``g.user_id`` (also written
+to the request log). The API answers 401 JSON without a valid token; pages redirect to
+the login page.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
+
+from flask import g, redirect, request, session, url_for
+
+from target_app.context import read_db
+from target_app.errors import Unauthorized
+from target_app.models import User
+from target_app.services import users
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+SESSION_KEY = "user_id"
+
+
+def set_user(user: User) -> None:
+    """Make ``user`` the request's user (and the request log's ``user_id``)."""
+    g.user = user
+    g.user_id = user.id
+
+
+def bearer_token() -> str | None:
+    """The token of an ``Authorization: Bearer <token>`` header, or None."""
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer":
+        return None
+    return token.strip() or None
+
+
+def token_required(view: F) -> F:
+    """API views: require a valid bearer token (401 JSON otherwise)."""
+
+    @functools.wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        token = bearer_token()
+        user = users.user_for_token(read_db(), token) if token else None
+        if user is None:
+            raise Unauthorized("a valid bearer token is required (POST /api/v1/auth/login)")
+        set_user(user)
+        return view(*args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def session_user() -> User | None:
+    """The user logged in to the HTML pages, or None."""
+    user_id = session.get(SESSION_KEY)
+    if not isinstance(user_id, int):
+        return None
+    user = users.get_user(read_db(), user_id)
+    if user is not None:
+        set_user(user)
+    return user
+
+
+def login_required(view: F) -> F:
+    """Page views: require a logged-in session (redirect to the login page otherwise)."""
+
+    @functools.wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if session_user() is None:
+            return redirect(url_for("pages_auth.login", next=request.full_path.rstrip("?")))
+        return view(*args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def log_in(user: User) -> None:
+    """Start a fresh page session for ``user``."""
+    session.clear()
+    session[SESSION_KEY] = user.id
+    set_user(user)
+
+
+def log_out() -> None:
+    """End the page session."""
+    session.clear()
+
+
+def safe_next(target: str | None, default: str) -> str:
+    """A same-site path to go to after login (never an absolute or protocol-relative URL)."""
+    if not target:
+        return default
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return default
+    if "\\" in target:
+        return default
+    return target

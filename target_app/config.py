@@ -1,0 +1,81 @@
+"""App configuration: defaults, then environment variables, then explicit overrides.
+
+Read when an app is created (never at import). Keys and their environment variables:
+
+=========================  ==========================  ====================================
+key                        environment                 default
+=========================  ==========================  ====================================
+SECRET_KEY                 MONILAB_SECRET_KEY          ``secrets.token_hex(32)`` per app
+MONILAB_DATA_DIR           MONILAB_DATA_DIR            ``./data``
+DATABASE_URL               DATABASE_URL                SQLite file in the data directory
+REQUEST_LOG_DIR            MONILAB_REQUEST_LOG_DIR     ``<data dir>/request-log``
+MONILAB_TYPE_MODEL         MONILAB_TYPE_MODEL          none (type answers not_enough_data)
+PASSWORD_HASH_METHOD       MONILAB_PASSWORD_HASH       ``scrypt`` (werkzeug)
+DB_POOL_SIZE               MONILAB_DB_POOL_SIZE        8
+=========================  ==========================  ====================================
+
+A generated secret key differs per process: behind several workers, sessions only survive
+when every worker gets the same key, which is why ``monilab serve`` sets
+``MONILAB_SECRET_KEY`` for its workers.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from target_app.db import sqlite_url
+
+log = logging.getLogger(__name__)
+
+MAX_REQUEST_BYTES = 1 << 20
+"""Largest request body (1 MiB); larger ones get 413."""
+
+_ENV = {
+    "SECRET_KEY": "MONILAB_SECRET_KEY",
+    "MONILAB_DATA_DIR": "MONILAB_DATA_DIR",
+    "DATABASE_URL": "DATABASE_URL",
+    "REQUEST_LOG_DIR": "MONILAB_REQUEST_LOG_DIR",
+    "MONILAB_TYPE_MODEL": "MONILAB_TYPE_MODEL",
+    "PASSWORD_HASH_METHOD": "MONILAB_PASSWORD_HASH",
+    "DB_POOL_SIZE": "MONILAB_DB_POOL_SIZE",
+}
+
+
+def build_config(overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The full configuration of one app instance (see the module docstring)."""
+    config: dict[str, Any] = {
+        "MONILAB_DATA_DIR": "data",
+        "PASSWORD_HASH_METHOD": "scrypt",
+        "DB_POOL_SIZE": 8,
+        "MONILAB_TYPE_MODEL": None,
+        "CREATE_TABLES": True,
+        "MAX_CONTENT_LENGTH": MAX_REQUEST_BYTES,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "JSON_SORT_KEYS": False,
+    }
+    for key, env in _ENV.items():
+        if os.environ.get(env):
+            config[key] = os.environ[env]
+    config.update(overrides or {})
+    config["DB_POOL_SIZE"] = int(config["DB_POOL_SIZE"])
+    data_dir = Path(config["MONILAB_DATA_DIR"])
+    if not config.get("DATABASE_URL"):
+        data_dir.mkdir(parents=True, exist_ok=True)
+        config["DATABASE_URL"] = sqlite_url(data_dir)
+    config.setdefault("REQUEST_LOG_DIR", str(data_dir / "request-log"))
+    if not config.get("SECRET_KEY"):
+        log.warning(
+            "MONILAB_SECRET_KEY is not set: using a random key for this process only "
+            "(sessions will not be shared between server workers)"
+        )
+        config["SECRET_KEY"] = secrets.token_hex(32)
+    model = config.get("MONILAB_TYPE_MODEL")
+    if model and not Path(model).is_file():
+        raise FileNotFoundError(f"MONILAB_TYPE_MODEL: no such file {model}")
+    return config

@@ -1,0 +1,182 @@
+"""Users: sign-up, password check, API tokens and the profile."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from monilab.schema import GENDERS
+from target_app.errors import Conflict, Unauthorized, ValidationError
+from target_app.models import MAX_AMOUNT, ApiToken, User
+from target_app.services.common import iso
+from target_app.validation import Field, Spec
+
+_PROFILE_FIELDS = (
+    Field("age", "integer", minimum=10, maximum=110, nullable=True),
+    Field("gender", choices=GENDERS, nullable=True, description="m or f"),
+    Field("occupation", max_length=64, nullable=True),
+    Field("region", max_length=64, nullable=True),
+    Field("monthly_income", "integer", minimum=0, maximum=MAX_AMOUNT, nullable=True),
+)
+_EMAIL = Field("email", "email", required=True, min_length=3, max_length=254)
+_NAME = Field("name", required=True, min_length=1, max_length=50)
+_NEW_PASSWORD = Field("password", "password", required=True, min_length=8, max_length=128)
+
+SIGNUP = Spec(
+    (
+        _EMAIL,
+        _NEW_PASSWORD,
+        _NAME,
+        Field("persona", min_length=1, max_length=64, description="lab persona name"),
+        Field("agent_id", min_length=1, max_length=128, description="lab agent id"),
+        *_PROFILE_FIELDS,
+    )
+)
+LOGIN = Spec(
+    (
+        _EMAIL,
+        Field("password", "password", required=True, min_length=1, max_length=128),
+    )
+)
+PROFILE_UPDATE = Spec(
+    (
+        _EMAIL,
+        _NAME,
+        _NEW_PASSWORD,
+        Field(
+            "current_password",
+            "password",
+            min_length=1,
+            max_length=128,
+            description="required when changing the password",
+        ),
+        *_PROFILE_FIELDS,
+    )
+)
+"""Profile edit: every field optional; a new ``password`` needs ``current_password``."""
+
+_DUMMY_HASH = "scrypt:32768:8:1$dummydummydummy$" + "0" * 128
+
+
+def hash_password(password: str, method: str) -> str:
+    """A werkzeug password hash (``method`` e.g. ``scrypt`` or ``pbkdf2:sha256:600000``)."""
+    return generate_password_hash(password, method=method)
+
+
+def sign_up(
+    session: Session, data: dict[str, Any], *, hash_method: str, run_id: str | None = None
+) -> User:
+    """Create a user from validated :data:`SIGNUP` data; Conflict if the email is taken."""
+    fields = dict(data)
+    password_hash = hash_password(fields.pop("password"), hash_method)  # before any lock
+    user = User(password_hash=password_hash, run_id=run_id, **fields)
+    session.add(user)
+    try:
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        raise Conflict("email is already registered", "email") from None
+    return user
+
+
+def authenticate(session: Session, email: str, password: str) -> User:
+    """The user with this email and password, else Unauthorized (same message for both)."""
+    user = session.scalars(select(User).where(User.email == email.lower())).first()
+    if user is None:
+        check_password_hash(_DUMMY_HASH, password)  # same work whether or not the user exists
+        raise Unauthorized("wrong email or password", "password")
+    if not check_password_hash(user.password_hash, password):
+        raise Unauthorized("wrong email or password", "password")
+    return user
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def issue_token(session: Session, user_id: int) -> str:
+    """A new bearer token for the user; only its SHA-256 digest is stored."""
+    token = secrets.token_urlsafe(32)
+    session.add(ApiToken(user_id=user_id, token_hash=_digest(token)))
+    session.commit()
+    return token
+
+
+def user_for_token(session: Session, token: str) -> User | None:
+    """The user a bearer token belongs to, or None."""
+    if not token or len(token) > 256:
+        return None
+    return session.scalars(
+        select(User)
+        .join(ApiToken, ApiToken.user_id == User.id)
+        .where(ApiToken.token_hash == _digest(token))
+    ).first()
+
+
+def revoke_token(session: Session, token: str) -> None:
+    """Forget a bearer token (logout)."""
+    session.execute(delete(ApiToken).where(ApiToken.token_hash == _digest(token)))
+    session.commit()
+
+
+def get_user(session: Session, user_id: int) -> User | None:
+    """The user by id, or None."""
+    return session.get(User, user_id)
+
+
+def update_profile(session: Session, user: User, data: dict[str, Any], *, hash_method: str) -> User:
+    """Apply validated :data:`PROFILE_UPDATE` data to a user; returns the updated row.
+
+    Args:
+        session: A write session.
+        user: The user as loaded for authentication; passwords are checked and hashed
+            from it before ``session`` is touched, so no lock is held meanwhile.
+        data: Validated fields.
+        hash_method: Werkzeug hash method for a new password.
+    """
+    fields = dict(data)
+    current = fields.pop("current_password", None)
+    password = fields.pop("password", None)
+    if password is not None:
+        if current is None:
+            raise ValidationError(
+                "current_password is required to change the password", "current_password"
+            )
+        if not check_password_hash(user.password_hash, current):
+            raise ValidationError("current_password is wrong", "current_password")
+        fields["password_hash"] = hash_password(password, hash_method)
+    row = session.get(User, user.id)
+    if row is None:
+        raise Unauthorized("the user no longer exists")
+    for key, value in fields.items():
+        setattr(row, key, value)
+    try:
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        raise Conflict("email is already registered", "email") from None
+    return row
+
+
+def user_dict(user: User) -> dict[str, Any]:
+    """The public JSON form of a user (never the password hash)."""
+    return {
+        "id": user.id,
+        "email": user.email,
+        "name": user.name,
+        "persona": user.persona,
+        "agent_id": user.agent_id,
+        "age": user.age,
+        "gender": user.gender,
+        "occupation": user.occupation,
+        "region": user.region,
+        "monthly_income": user.monthly_income,
+        "spending_type": user.spending_type_code,
+        "created_at": iso(user.created_at),
+    }
