@@ -127,11 +127,7 @@ def run_battery(
     """
     config = config or BatteryConfig()
     rows: list[tuple] = []
-    for basis in ("absolute", "relative"):
-        a, b = (_scaled(f["amount"].to_numpy(dtype=float), basis) for f in (reference, synthetic))
-        rows.append(("amount_ks", "amounts", *_ks(a, b), basis))
-        w = wasserstein_sd(np.log(a), np.log(b))
-        rows.append(("log_amount_wasserstein", "amounts", w, np.exp(-w), "lower", basis))
+    rows += _money_rows("amount", "amounts", reference["amount"], synthetic["amount"])
     rows += _timing_rows(reference, synthetic, config)
     rows.append(("category_tv", "composition", *_tv(reference, synthetic, "category"), ""))
     rows.append(("method_tv", "composition", *_tv(reference, synthetic, "method"), ""))
@@ -200,13 +196,21 @@ def _weekday_tv(reference: pd.DataFrame, synthetic: pd.DataFrame) -> tuple[float
 
 
 def _per_user_rows(ref: pd.DataFrame, syn: pd.DataFrame) -> list[tuple]:
-    rows = []
-    for column, metric in (("spend", "spend_per_user_month"), ("ticket", "ticket_per_user_month")):
-        for basis in ("absolute", "relative"):
-            a, b = (_scaled(t[column].to_numpy(dtype=float), basis) for t in (ref, syn))
-            rows.append((f"{metric}_ks", "per_user", *_ks(a, b), basis))
+    rows = _money_rows("spend_per_user_month", "per_user", ref["spend"], syn["spend"])
+    rows += _money_rows("ticket_per_user_month", "per_user", ref["ticket"], syn["ticket"])
     txns = (ref["txns"].to_numpy(dtype=float), syn["txns"].to_numpy(dtype=float))
     rows.append(("txn_per_user_month_ks", "per_user", *_ks(*txns), ""))
+    return rows
+
+
+def _money_rows(name: str, prop: str, reference: pd.Series, synthetic: pd.Series) -> list[tuple]:
+    """KS and log-Wasserstein rows of a money quantity, in both amount bases."""
+    rows = []
+    for basis in ("absolute", "relative"):
+        a, b = (_scaled(v.to_numpy(dtype=float), basis) for v in (reference, synthetic))
+        rows.append((f"{name}_ks", prop, *_ks(a, b), basis))
+        w = wasserstein_sd(np.log(a), np.log(b))
+        rows.append((f"log_{name}_wasserstein", prop, w, np.exp(-w), "lower", basis))
     return rows
 
 

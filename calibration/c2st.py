@@ -39,19 +39,32 @@ _INT32 = np.iinfo(np.int32).max
 
 
 def c2st_features(
-    reference: pd.DataFrame, synthetic: pd.DataFrame, *, relative_amounts: bool
+    reference: pd.DataFrame,
+    synthetic: pd.DataFrame,
+    *,
+    relative_amounts: bool,
+    rows: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The feature matrices of both samples, with the same columns."""
+    """The feature matrices of both samples, with the same columns.
+
+    Args:
+        reference: Reference spending rows.
+        synthetic: Synthetic spending rows.
+        relative_amounts: Centre each sample's log amounts on its own median.
+        rows: Positions to build features for (default: all rows). Which features are used
+            and the amount centring are decided on the full samples either way.
+    """
     use_hour = bool(time_known(reference).all() and time_known(synthetic).all())
     use_method = bool(reference["method"].notna().all() and synthetic["method"].notna().all())
     categories = sorted(set(reference["category"]) | set(synthetic["category"]))
     methods = sorted(set(reference["method"]) | set(synthetic["method"])) if use_method else []
 
-    def build(frame: pd.DataFrame) -> pd.DataFrame:
+    def build(full: pd.DataFrame, picked: np.ndarray | None) -> pd.DataFrame:
+        frame = full if picked is None else full.iloc[picked]
         ts = timestamps(frame)
         log_amount = np.log(frame["amount"].to_numpy(dtype=float))
-        if relative_amounts and len(log_amount):
-            log_amount = log_amount - np.median(log_amount)
+        if relative_amounts and len(full):
+            log_amount = log_amount - np.median(np.log(full["amount"].to_numpy(dtype=float)))
         columns: dict[str, np.ndarray] = {
             "log_amount": log_amount,
             "day_of_month": ts.dt.day.to_numpy(dtype=float),
@@ -67,7 +80,8 @@ def c2st_features(
             columns[f"method_{name}"] = (frame["method"] == name).to_numpy(dtype=float)
         return pd.DataFrame(columns)
 
-    return build(reference), build(synthetic)
+    picks = rows or (None, None)
+    return build(reference, picks[0]), build(synthetic, picks[1])
 
 
 def c2st_auc(
