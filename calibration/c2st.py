@@ -4,10 +4,10 @@ Both samples are subsampled to the same size (at most ``c2st_max_per_class`` eac
 labelled 0/1, split into train and a held-out test part, and two fixed models are
 fitted: a logistic regression on standardised features and a histogram gradient-boosted
 tree. Their ROC AUC on the held-out part is reported: 0.5 means indistinguishable, 1 means
-perfectly separable. The split keeps identical feature rows on one side (grouped by a
-seeded hash of the row): otherwise a record present in both samples (repeated ledger entries,
-or two identical samples) lands in train with one label and in test with the other, and a
-model that memorises it scores below 0.5.
+perfectly separable. The split keeps identical feature rows on one side (rows grouped by a
+hash of their features, then a seeded group split): otherwise a record present in both
+samples (repeated ledger entries, or two identical samples) lands in train with one label
+and in test with the other, and a model that memorises it scores below 0.5.
 
 Features: log amount (minus the sample's median log amount when amounts are compared
 scale-free), hour of day, weekday and category as one-hot, day of month, method as one-hot.

@@ -149,7 +149,7 @@ def load_microdata(
     transactions[HAS_TIME] = has_time[frame.index.to_numpy()]
     users = _users(mapping, users_path, transactions)
     kind_column = mapping.columns.get("kind")
-    counts = source.frame[kind_column].value_counts() if kind_column else None
+    read = source.frame[kind_column] if kind_column else pd.Series([ANY_KIND] * len(kinds))
     return ReferenceData(
         name=mapping.name,
         transactions=transactions,
@@ -157,7 +157,7 @@ def load_microdata(
         declared_missing=mapping.declared_missing,
         currency=mapping.currency,
         currency_scale=mapping.currency_scale,
-        source_counts={ANY_KIND: len(frame)} if counts is None else counts.to_dict(),
+        source_counts={str(k): int(v) for k, v in read.value_counts(sort=False).items()},
         excluded={str(k): int(v) for k, v in reasons.value_counts().items()},
     )
 

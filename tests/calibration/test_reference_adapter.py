@@ -224,3 +224,31 @@ def test_real_ledger_accounts_for_every_row(ledger_path: Path) -> None:
     assert 0.5 < tx[HAS_TIME].mean() < 0.56  # "time of day on 53% of rows"
     assert tx["merchant"].isna().all()
     assert load_mapping(bundled_mapping("household_ledger")).amount_scale_assumed
+
+
+def test_bundled_mapping_finds_its_file_under_the_reference_dir(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    (tmp_path / "household_ledger").mkdir()
+    write_csv(tmp_path / "household_ledger", ROWS, name="daily_household_transactions.csv")
+    monkeypatch.setenv(REFERENCE_ENV, str(tmp_path))
+    ref = load_reference()
+    assert ref.name == "household_ledger" and len(ref.transactions) == 5
+    assert ref.excluded == {
+        "own-account move between bank accounts: neither spending nor income": 1
+    }
+    monkeypatch.setenv(REFERENCE_ENV, str(tmp_path / "absent"))
+    with pytest.raises(MonilabError, match="not found"):
+        load_reference()
+
+
+def test_single_kind_mapping_without_kind_column(tmp_path: Path) -> None:
+    data = tomllib.loads(MAPPING)
+    data["columns"].pop("kind")
+    data["kinds"] = {"*": {"direction": "out", "default_category": "etc"}}
+    ref = load_microdata(parse_mapping(data), write_csv(tmp_path, ROWS[:2]))
+    assert ref.source_counts == {"*": 2}
+    assert ref.transactions["category"].tolist() == ["etc", "etc"]
+    data["kinds"] = {"Expense": {"direction": "out"}}
+    with pytest.raises(MonilabError, match='exactly one table "\\*"'):
+        parse_mapping(data)
