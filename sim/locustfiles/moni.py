@@ -137,7 +137,9 @@ class MoniAgent(FastHttpUser):
         if plan is None:
             raise StopUser()
         self.replay = AgentReplay(plan, self.time_scale, self.max_wait)
-        self.api = MoniApi(self.client, self.run_id, plan, _state["ledger"])
+        self.api = MoniApi(
+            self.client, self.run_id, plan, _state["ledger"], worker_index=leases.worker_index
+        )
         self.api.start_session()
 
     @task

@@ -1,0 +1,86 @@
+"""``summary.json`` of a load run: throughput, latency per endpoint and per persona.
+
+Per-endpoint numbers come from Locust's own CSV (``locust_stats.csv``); per-persona
+numbers from the ledger's latency histograms (Locust's rounding, so percentiles agree with
+Locust's to its resolution). The reconciliation block is added by the caller.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+PERCENTILES = (0.5, 0.95, 0.99)
+
+
+def percentile_from_hist(hist: Mapping[int, int], q: float) -> float | None:
+    """The q-quantile of a {latency_ms: count} histogram (nearest rank), None when empty."""
+    total = sum(hist.values())
+    if total == 0:
+        return None
+    rank = max(1, int(q * total + 0.999999))
+    seen = 0
+    for value in sorted(hist):
+        seen += hist[value]
+        if seen >= rank:
+            return float(value)
+    return float(max(hist))
+
+
+def endpoint_stats(stats_csv: str | Path) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """Per-endpoint rows and the aggregated row from Locust's ``*_stats.csv``."""
+    rows, total = [], {}
+    path = Path(stats_csv)
+    if not path.is_file():
+        return rows, total
+    with open(path, newline="", encoding="utf-8") as fh:
+        for record in csv.DictReader(fh):
+            row = {
+                "method": record["Type"],
+                "name": record["Name"],
+                "requests": int(record["Request Count"]),
+                "failures": int(record["Failure Count"]),
+                "rps": float(record["Requests/s"]),
+                "avg_ms": float(record["Average Response Time"]),
+                "p50_ms": _number(record["50%"]),
+                "p95_ms": _number(record["95%"]),
+                "p99_ms": _number(record["99%"]),
+                "max_ms": float(record["Max Response Time"]),
+            }
+            if record["Name"] == "Aggregated":
+                total = row
+            else:
+                rows.append(row)
+    return rows, total
+
+
+def persona_stats(ledger_lines: Iterable[Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Requests, failures and p50/p95/p99 per persona, merged over every process."""
+    hists: dict[str, dict[int, int]] = defaultdict(lambda: defaultdict(int))
+    failures: dict[str, int] = defaultdict(int)
+    for line in ledger_lines:
+        if line.get("type") != "latency":
+            continue
+        persona = line["persona"]
+        for bucket, count in line["hist"].items():
+            hists[persona][int(bucket)] += int(count)
+        failures[persona] += int(line.get("failures", 0))
+    result = {}
+    for persona in sorted(hists):
+        hist = hists[persona]
+        result[persona] = {
+            "requests": sum(hist.values()),
+            "failures": failures[persona],
+            **{f"p{round(q * 100)}_ms": percentile_from_hist(hist, q) for q in PERCENTILES},
+        }
+    return result
+
+
+def _number(text: str) -> float | None:
+    try:
+        return float(text)
+    except ValueError:
+        return None  # Locust writes "N/A" when there is no sample
