@@ -71,13 +71,18 @@ class MoniApi:
             "agent_id": self.plan.agent_id,
             **{k: self.profile[k] for k in _SIGNUP_FIELDS if self.profile.get(k) is not None},
         }
-        status, data = self._call(
-            "POST", f"{API}/auth/signup", json=body, auth=False, ok=(201, 409)
-        )
-        if status == 409:
-            self._login()
-        elif status == 201:
-            self._accept_token(data)
+        for attempt in range(WRITE_RETRIES + 1):
+            status, data = self._call(
+                "POST", f"{API}/auth/signup", json=body, auth=False, ok=(201, 409)
+            )
+            if status == 201:
+                self._accept_token(data)
+                break
+            if status == 409 and self._login():
+                break
+            if 400 <= status < 500 and status != 409:
+                break  # refused for good (a bad profile): the agent acts without an account
+            self._backoff(attempt)
         self.ledger.record(
             "agent",
             agent_id=self.plan.agent_id,
@@ -189,9 +194,12 @@ class MoniApi:
                 return  # the app refused it for good: nothing to retry, nothing acknowledged
             if status == 401:
                 self._login()
-            self.sleep(RETRY_BACKOFF[min(attempt, len(RETRY_BACKOFF) - 1)])
+            self._backoff(attempt)
 
     # ------------------------------------------------------------------ plumbing
+
+    def _backoff(self, attempt: int) -> None:
+        self.sleep(RETRY_BACKOFF[min(attempt, len(RETRY_BACKOFF) - 1)])
 
     def _ensure_login(self) -> None:
         if self.token is None:

@@ -49,7 +49,9 @@ def build_plan(
             agent_index=index,
             agent_id=spec.agent_ids[index],
             persona=spec.personas_of[index],
-            actions=tuple(PlannedAction(a.at, a.kind, dict(a.payload)) for a in spec.actions(index)),
+            actions=tuple(
+                PlannedAction(a.at, a.kind, dict(a.payload)) for a in spec.actions(index)
+            ),
         )
         for index in range(len(spec.agent_ids))
     ]

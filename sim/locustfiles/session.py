@@ -91,8 +91,13 @@ def run_load_session(options: LoadOptions) -> dict[str, Any] | None:
         max_wait=options.max_wait,
     )
     started = time.monotonic()
-    log.info("load: %s users (%s shape) for %.0fs on %s", options.users, spec.kind,
-             spec.run_time, options.host)
+    log.info(
+        "load: %s users (%s shape) for %.0fs on %s",
+        options.users,
+        spec.kind,
+        spec.run_time,
+        options.host,
+    )
     code = run_locust(load_run, timeout=spec.run_time + 120)
     wall = time.monotonic() - started
     if code != 0:
@@ -124,12 +129,16 @@ def write_summary(options: LoadOptions, load_run: LoadRun, wall: float) -> dict[
             "html": load_run.html_report.name,
             "csv_stats": f"{load_run.csv_prefix.name}_stats.csv",
             "csv_history": f"{load_run.csv_prefix.name}_stats_history.csv",
-            "plan": load_run.plan.name if load_run.plan.parent == options.out else str(load_run.plan),
+            "plan": load_run.plan.name
+            if load_run.plan.parent == options.out
+            else str(load_run.plan),
         },
     }
     if options.reconcile:
         try:
-            summary["reconciliation"] = reconcile_run(options.host, lines, load_run.run_id).as_dict()
+            summary["reconciliation"] = reconcile_run(
+                options.host, lines, load_run.run_id
+            ).as_dict()
         except (StoredReadError, requests.RequestException) as exc:
             raise MonilabError(f"reconciliation could not read the app back: {exc}") from None
     (options.out / "summary.json").write_text(

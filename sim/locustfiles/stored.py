@@ -26,6 +26,10 @@ class StoredReadError(RuntimeError):
     """The app could not be read back (down, or an agent's login failed)."""
 
 
+class AccountMissing(StoredReadError):
+    """The agent's account does not exist (its login is refused)."""
+
+
 def stored_client_ids(host: str, email: str, password: str, *, timeout: float = 30.0) -> list[str]:
     """Every ``client_txn_id`` stored for one user (a duplicate would appear twice)."""
     with requests.Session() as http:
@@ -35,6 +39,8 @@ def stored_client_ids(host: str, email: str, password: str, *, timeout: float = 
             json={"email": email, "password": password},
             timeout=timeout,
         )
+        if login.status_code == 401:
+            raise AccountMissing(f"login as {email} refused: no such account")
         if login.status_code != 200:
             raise StoredReadError(f"login as {email} failed: HTTP {login.status_code}")
         http.headers["Authorization"] = f"Bearer {login.json()['token']}"
@@ -81,9 +87,16 @@ def reconcile_run(
         if kind in ("sent", "ack", "agent"):
             agent_of[line["email"]] = line["agent_id"]
 
+    wrote = {email for email, _ in sent} | {email for email, _ in acked}
+
     def read_one(email: str) -> list[WriteKey]:
         password = agent_credentials(run_id, agent_of[email])[1]
-        return [(email, txn) for txn in stored_client_ids(host, email, password)]
+        try:
+            return [(email, txn) for txn in stored_client_ids(host, email, password)]
+        except AccountMissing:
+            if email in wrote:
+                raise
+            return []  # the agent never got an account (sign-up failed) and wrote nothing
 
     stored: list[WriteKey] = []
     with ThreadPoolExecutor(max_workers=threads) as pool:

@@ -1,0 +1,131 @@
+"""Start the Moni app in its own process (``monilab serve``), wait until healthy, stop it.
+
+Used by the lab run, the benchmarks and the integration tests: the app always runs in its
+own process group, so stopping it (or killing it, for fault tests) takes its gunicorn
+workers along.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+from monilab.errors import MonilabError
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A TCP port that is free on ``host`` right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        return int(sock.getsockname()[1])
+
+
+class AppProcess:
+    """``monilab serve`` as a child process.
+
+    Example::
+
+        with AppProcess(data_dir, workers=2) as app:
+            requests.get(f"{app.url}/healthz")
+    """
+
+    def __init__(
+        self,
+        data_dir: str | Path,
+        *,
+        port: int | None = None,
+        host: str = "127.0.0.1",
+        workers: int = 2,
+        threads: int | None = None,
+        database_url: str | None = None,
+        startup_timeout: float = 30.0,
+        env: dict[str, str] | None = None,
+    ) -> None:
+        self.data_dir = Path(data_dir)
+        self.host = host
+        self.port = port or free_port(host)
+        self.workers = workers
+        self.threads = threads
+        self.database_url = database_url
+        self.startup_timeout = startup_timeout
+        self.env = env or {}
+        self.proc: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        """Base URL of the running app."""
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def log_path(self) -> Path:
+        """Where the server's own output goes."""
+        return self.data_dir / "serve.log"
+
+    def start(self) -> AppProcess:
+        """Start the server and wait until ``/healthz`` answers 200."""
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        cmd = [
+            sys.executable, "-m", "monilab", "serve",
+            "--host", self.host, "--port", str(self.port),
+            "--workers", str(self.workers), "--data-dir", str(self.data_dir),
+        ]  # fmt: skip
+        if self.threads:
+            cmd += ["--threads", str(self.threads)]
+        if self.database_url:
+            cmd += ["--database-url", self.database_url]
+        with open(self.log_path, "ab") as log:
+            self.proc = subprocess.Popen(
+                cmd,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env={**os.environ, **self.env},
+                start_new_session=True,
+            )
+        self._wait_healthy()
+        return self
+
+    def _wait_healthy(self) -> None:
+        deadline = time.monotonic() + self.startup_timeout
+        while time.monotonic() < deadline:
+            if self.proc is not None and self.proc.poll() is not None:
+                raise MonilabError(
+                    f"the app exited with status {self.proc.returncode}; see {self.log_path}"
+                )
+            try:
+                with urllib.request.urlopen(f"{self.url}/healthz", timeout=2) as response:
+                    if response.status == 200:
+                        return
+            except (urllib.error.URLError, OSError):
+                pass
+            time.sleep(0.2)
+        self.stop()
+        raise MonilabError(f"the app did not become healthy in {self.startup_timeout:.0f}s")
+
+    def stop(self, *, kill: bool = False, timeout: float = 20.0) -> None:
+        """Stop the server (SIGTERM, or SIGKILL with ``kill``) and its workers."""
+        if self.proc is None or self.proc.poll() is not None:
+            self.proc = None
+            return
+        sig = signal.SIGKILL if kill else signal.SIGTERM
+        try:
+            os.killpg(self.proc.pid, sig)
+            self.proc.wait(timeout=timeout)
+        except ProcessLookupError:
+            pass
+        except subprocess.TimeoutExpired:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(timeout=5)
+        self.proc = None
+
+    def __enter__(self) -> AppProcess:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

@@ -1,0 +1,101 @@
+"""Real Locust runs against the real app on 127.0.0.1 (bounded in users and seconds)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from sim.locustfiles.ledger import read_ledger
+
+pytestmark = pytest.mark.integration
+
+
+def _load(host: str, out: Path, *extra: str) -> subprocess.CompletedProcess:
+    cmd = [
+        sys.executable, "-m", "monilab", "load", "--host", host, "--out", str(out),
+        "--shape", "ramp", "--spawn-rate", "20", "--time-scale", "60000", *extra,
+    ]  # fmt: skip
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=180, check=False)
+
+
+def _summary(out: Path) -> dict:
+    return json.loads((out / "summary.json").read_text(encoding="utf-8"))
+
+
+def test_bounded_run_has_no_failures_and_reconciles(app_server, small_plan, tmp_path):
+    out = tmp_path / "load"
+    result = _load(
+        app_server.url, out, "--users", "6", "--run-time", "6s", "--plan", str(small_plan)
+    )
+    assert result.returncode == 0, result.stderr
+    summary = _summary(out)
+    assert summary["total"]["requests"] > 100
+    assert summary["total"]["failures"] == 0
+    rec = summary["reconciliation"]
+    assert rec["acknowledged"] > 0
+    assert (rec["missing"], rec["duplicated"], rec["unexpected"]) == (0, 0, 0)
+    names = {row["name"] for row in summary["endpoints"]}
+    assert "/api/v1/spendings [list]" in names and "/api/v1/notifications/<id>/read" not in names
+    assert summary["personas"]["test_persona"]["requests"] == summary["total"]["requests"] - 0
+    assert (out / "locust_report.html").stat().st_size > 1000
+    assert (out / "locust_stats_history.csv").is_file()
+
+
+def test_killed_and_restarted_app_loses_no_acknowledged_write(app_server, small_plan, tmp_path):
+    out = tmp_path / "load"
+    outcome: dict = {}
+    runner = threading.Thread(
+        target=lambda: outcome.update(
+            result=_load(
+                app_server.url, out, "--users", "6", "--run-time", "16s", "--max-wait", "0.2",
+                "--time-scale", "600", "--plan", str(small_plan),
+            )
+        )
+    )  # fmt: skip
+    runner.start()
+    time.sleep(5)
+    app_server.stop(kill=True)  # SIGKILL: no graceful shutdown, requests in flight are lost
+    time.sleep(2)
+    app_server.start()
+    runner.join(timeout=200)
+    result = outcome["result"]
+    assert result.returncode == 0, result.stderr
+    summary = _summary(out)
+    rec = summary["reconciliation"]
+    assert summary["total"]["failures"] > 0  # the outage was seen...
+    assert rec["acknowledged"] > 0
+    assert (rec["missing"], rec["duplicated"], rec["unexpected"]) == (0, 0, 0)  # ...and survived
+
+
+def test_two_worker_processes_take_disjoint_agents(app_server, small_plan, tmp_path):
+    out = tmp_path / "load"
+    result = _load(
+        app_server.url, out, "--users", "6", "--run-time", "8s", "--processes", "2",
+        "--plan", str(small_plan),
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    agents = [line for line in read_ledger(out / "ledger") if line["type"] == "agent"]
+    ids = [line["agent_id"] for line in agents]
+    assert len(ids) == len(set(ids)), "an agent was taken twice"
+    by_worker = {line["worker"] for line in agents}
+    assert by_worker == {0, 1}
+    for line in agents:
+        assert int(line["agent_id"][1:]) % 2 == line["worker"]
+    assert _summary(out)["reconciliation"]["ok"]
+
+
+def test_bad_arguments_are_one_line(tmp_path):
+    for args in (["--host", "ftp://x"], ["--host", "http://127.0.0.1:9", "--run-time", "soon"]):
+        result = subprocess.run(
+            [sys.executable, "-m", "monilab", "load", *args, "--out", str(tmp_path)],
+            capture_output=True, text=True, check=False, timeout=60,
+        )  # fmt: skip
+        assert result.returncode == 2
+        assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+        assert "Traceback" not in result.stderr
