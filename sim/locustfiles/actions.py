@@ -14,6 +14,7 @@ It imports nothing from Locust, so it is testable with any client that has Locus
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import time
 from collections.abc import Callable, Mapping
@@ -135,6 +136,8 @@ class MoniApi:
     def _do_view_history(self, action: PlannedAction) -> None:
         self._ensure_login()
         params = {k: action.payload[k] for k in ("from", "to", "category") if k in action.payload}
+        if "month" in action.payload and "from" not in params:
+            params["from"], params["to"] = month_range(str(action.payload["month"]))
         query = "&".join(f"{k}={v}" for k, v in params.items())
         path = f"{API}/spendings" + (f"?{query}" if query else "")
         self._call("GET", path, name=f"{API}/spendings [list]")
@@ -241,6 +244,13 @@ def spending_body(payload: Mapping[str, Any]) -> dict[str, Any]:
     body = {"spent_at": spent_at, "client_txn_id": str(payload["client_txn_id"])}
     body.update({k: payload[k] for k in _SPENDING_FIELDS if payload.get(k) is not None})
     return body
+
+
+def month_range(month: str) -> tuple[str, str]:
+    """First and last day of a ``YYYY-MM`` month, ISO formatted."""
+    first = dt.date.fromisoformat(f"{month}-01")
+    following = (first.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+    return first.isoformat(), (following - dt.timedelta(days=1)).isoformat()
 
 
 def _has_offset(stamp: str) -> bool:

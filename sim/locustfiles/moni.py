@@ -137,8 +137,14 @@ class MoniAgent(FastHttpUser):
         if plan is None:
             raise StopUser()
         self.replay = AgentReplay(plan, self.time_scale, self.max_wait)
+        signup = next((a.payload for a in plan.actions if a.kind == "signup"), {})
         self.api = MoniApi(
-            self.client, self.run_id, plan, _state["ledger"], worker_index=leases.worker_index
+            self.client,
+            self.run_id,
+            plan,
+            _state["ledger"],
+            profile=signup,
+            worker_index=leases.worker_index,
         )
         self.api.start_session()
 

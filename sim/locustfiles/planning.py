@@ -26,36 +26,65 @@ def build_plan(
 ) -> tuple[list[AgentPlan], list[float]]:
     """Plans for the first ``agents`` agents of a population, and its hourly activity.
 
-    With ``population`` (a dataset made by ``monilab generate``) the seed, start, days and
-    persona file recorded in its manifest are used, so the load replays that population.
+    With ``population`` (a dataset made by ``monilab generate``) the seed, start, days, user
+    count and persona snapshot recorded with it are used, so the load replays exactly the
+    agents of that dataset (only the shards holding them are simulated).
     """
-    from sim.agents.decisions import Population
+    from sim.agents.population import Population
 
     if population is not None:
-        spec = Population.from_dataset(population)
-        spec = spec.head(agents)
+        pop = _population_of_dataset(population)
     else:
         try:
             first_day = dt.date.fromisoformat(start)
         except ValueError:
             raise MonilabError(f"--start {start!r}: expected a date like 2024-03-01") from None
-        if days < 1:
-            raise MonilabError("--days must be at least 1")
-        spec = Population.from_personas(
-            personas, users=agents, seed=seed, start=first_day, days=days
-        )
+        pop = Population(personas, users=agents, seed=seed, start=first_day, days=days)
+    count = min(agents, pop.users)
+    persona_of = _personas_of(pop, count)
     plans = [
         AgentPlan(
             agent_index=index,
-            agent_id=spec.agent_ids[index],
-            persona=spec.personas_of[index],
+            agent_id=pop.agent_ids[index],
+            persona=persona_of[index],
             actions=tuple(
-                PlannedAction(a.at, a.kind, dict(a.payload)) for a in spec.actions(index)
+                PlannedAction(a.at, a.kind, dict(a.payload)) for a in pop.actions(index)
             ),
         )
-        for index in range(len(spec.agent_ids))
+        for index in range(count)
     ]
-    return plans, list(spec.activity_profile())
+    profile = pop.activity_profile()
+    return plans, [float(x) for x in profile.mean(axis=0).to_numpy()]
+
+
+def _population_of_dataset(directory: Path):  # -> sim.agents.population.Population
+    from monilab.schema import read_dataset
+    from sim.agents.population import Population
+
+    manifest = read_dataset(directory).manifest
+    snapshot = Path(directory) / "personas.toml"
+    if manifest.get("generator") != "sim.agents" or not snapshot.is_file():
+        raise MonilabError(f"--population {directory}: not a dataset made by monilab generate")
+    return Population(
+        snapshot,
+        users=int(manifest["users"]),
+        seed=int(manifest["seed"]),
+        start=manifest["start"],
+        days=int(manifest["days"]),
+        anomaly_rate=float(manifest.get("anomaly_rate", 0.01)),
+        shard_size=int(manifest["shard_size"]),
+    )
+
+
+def _personas_of(pop, count: int) -> list[str]:
+    """Persona names of the first ``count`` agents (only their shards are built)."""
+    names: list[str] = []
+    shard = 0
+    while len(names) < count:
+        table = pop.users_table(pop.model(shard))
+        names += table.column("persona").to_pylist()
+        shard += 1
+    return names[:count]
 
 
 def activity_from_plan(agents: Sequence[AgentPlan]) -> list[float]:

@@ -99,3 +99,27 @@ def test_bad_arguments_are_one_line(tmp_path):
         assert result.returncode == 2
         assert len(result.stderr.strip().splitlines()) == 1, result.stderr
         assert "Traceback" not in result.stderr
+
+
+def test_population_drives_the_load_and_the_app_logs_it(app_server, tmp_path):
+    out = tmp_path / "load"
+    result = _load(
+        app_server.url, out, "--users", "8", "--run-time", "8s", "--agents", "16",
+        "--days", "3", "--time-scale", "400000", "--shape", "population", "--run-id", "pop-1",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    summary = _summary(out)
+    assert summary["total"]["failures"] == 0
+    assert summary["reconciliation"]["ok"] and summary["reconciliation"]["acknowledged"] > 0
+    assert len(summary["personas"]) >= 2  # several personas, each with its own percentiles
+    agent_ids = {
+        line["agent_id"] for line in read_ledger(out / "ledger") if line["type"] == "agent"
+    }
+    logged = [
+        json.loads(line)
+        for path in (app_server.data_dir / "request-log").glob("*.jsonl")
+        for line in path.read_text(encoding="utf-8").splitlines()
+    ]
+    from_load = [e for e in logged if e.get("run_id") == "pop-1"]
+    assert from_load and all(e["source"] == "locust" for e in from_load)
+    assert {e["agent_id"] for e in from_load} <= agent_ids
