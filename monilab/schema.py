@@ -369,17 +369,40 @@ class DatasetWriter:
         self.meta: dict[str, Any] = {}
         self._parts: dict[str, list[str]] = {}
         self._rows: dict[str, int] = {}
+        self._partitions: dict[str, dict[str, dict[str, Any]]] = {}
+        self._counts: dict[tuple[str, str | None], int] = {}
 
-    def write(self, table: str, data: Any) -> Path:
-        """Validate one chunk of a table and write it as the table's next part file."""
+    def write(self, table: str, data: Any, *, partition: str | None = None) -> Path:
+        """Validate one chunk of a table and write it as the table's next part file.
+
+        Args:
+            table: Contract name.
+            data: The chunk (pyarrow or pandas).
+            partition: Optional ``key=value`` label (e.g. ``source=browser``): the part goes
+                to ``<table>/<partition>/`` and the manifest lists it under that partition,
+                so readers can take one partition without scanning the others.
+        """
         conformed = conform(table, data)
         parts = self._parts.setdefault(table, [])
         table_dir = self.directory / table
-        table_dir.mkdir(exist_ok=True)
-        path = table_dir / f"part-{len(parts):05d}.parquet"
+        if partition is not None:
+            if "=" not in partition or "/" in partition or partition.startswith("."):
+                raise SchemaError(f"{table}: partition {partition!r} is not like key=value")
+            table_dir = table_dir / partition
+        table_dir.mkdir(parents=True, exist_ok=True)
+        index = self._counts.get((table, partition), 0)
+        self._counts[(table, partition)] = index + 1
+        path = table_dir / f"part-{index:05d}.parquet"
         pq.write_table(conformed, path, compression=self.compression)
-        parts.append(path.relative_to(self.directory).as_posix())
+        rel = path.relative_to(self.directory).as_posix()
+        parts.append(rel)
         self._rows[table] = self._rows.get(table, 0) + conformed.num_rows
+        if partition is not None:
+            entry = self._partitions.setdefault(table, {}).setdefault(
+                partition, {"rows": 0, "files": []}
+            )
+            entry["rows"] += conformed.num_rows
+            entry["files"].append(rel)
         return path
 
     def add_part(self, table: str, path: str | Path, rows: int) -> None:
@@ -395,7 +418,15 @@ class DatasetWriter:
             "seed": self.seed,
             "sources": self.sources,
             "tables": {
-                name: {"rows": self._rows[name], "files": parts}
+                name: {
+                    "rows": self._rows[name],
+                    "files": parts,
+                    **(
+                        {"partitions": dict(sorted(self._partitions[name].items()))}
+                        if name in self._partitions
+                        else {}
+                    ),
+                }
                 for name, parts in sorted(self._parts.items())
             },
             **self.meta,
@@ -440,32 +471,48 @@ class Dataset:
         """Row count of a table as recorded in the manifest."""
         return int(self.manifest["tables"][table]["rows"]) if table in self.tables else 0
 
-    def parts(self, table: str) -> list[Path]:
-        """The part files of a table, in order."""
+    def partitions(self, table: str) -> list[str]:
+        """The partition labels of a table (e.g. ``["source=browser", "source=locust"]``)."""
+        self.parts(table)
+        return sorted(self.manifest["tables"][table].get("partitions", {}))
+
+    def parts(self, table: str, partition: str | None = None) -> list[Path]:
+        """The part files of a table (or of one of its partitions), in order."""
         if table not in self.tables:
             raise SchemaError(
                 f"{self.directory}: no table {table!r} (has: {', '.join(self.tables)})"
             )
-        return [self.directory / p for p in self.manifest["tables"][table]["files"]]
+        entry = self.manifest["tables"][table]
+        if partition is None:
+            files = entry["files"]
+        else:
+            files = entry.get("partitions", {}).get(partition, {}).get("files", [])
+        return [self.directory / p for p in files]
 
-    def iter_batches(self, table: str, columns: list[str] | None = None) -> Iterator[pa.Table]:
+    def iter_batches(
+        self, table: str, columns: list[str] | None = None, partition: str | None = None
+    ) -> Iterator[pa.Table]:
         """Yield the table part by part (bounded memory)."""
-        for path in self.parts(table):
+        for path in self.parts(table, partition):
             yield pq.read_table(path, columns=columns)
 
-    def table(self, table: str, columns: list[str] | None = None) -> pa.Table:
-        """The whole table as one ``pyarrow.Table``."""
-        parts = list(self.iter_batches(table, columns))
+    def table(
+        self, table: str, columns: list[str] | None = None, partition: str | None = None
+    ) -> pa.Table:
+        """The whole table (or one partition) as one ``pyarrow.Table``."""
+        parts = list(self.iter_batches(table, columns, partition))
         if not parts:
             schema = contract_for(table).schema if table in CONTRACTS else pa.schema([])
             if columns:
                 schema = pa.schema([schema.field(c) for c in columns])
             return schema.empty_table()
-        return pa.concat_tables(parts)
+        return pa.concat_tables(parts, promote_options="default")
 
-    def frame(self, table: str, columns: list[str] | None = None):  # -> pandas.DataFrame
-        """The whole table as a pandas DataFrame."""
-        return self.table(table, columns).to_pandas()
+    def frame(
+        self, table: str, columns: list[str] | None = None, partition: str | None = None
+    ):  # -> pandas.DataFrame
+        """The whole table (or one partition) as a pandas DataFrame."""
+        return self.table(table, columns, partition).to_pandas()
 
 
 def read_dataset(directory: str | Path) -> Dataset:

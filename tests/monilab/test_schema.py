@@ -127,3 +127,35 @@ def test_reader_errors_are_readable(tmp_path):
     (tmp_path / "manifest.json").write_text(json.dumps({"schema_version": 99}))
     with pytest.raises(SchemaError, match="schema_version 99"):
         schema.read_dataset(tmp_path)
+
+
+def _events(source: str, rows: int) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "ts": pd.date_range("2024-01-01 09:00", periods=rows, freq="s"),
+            "run_id": ["r1"] * rows,
+            "user_id": [1] * rows,
+            "agent_id": ["a1"] * rows,
+            "source": [source] * rows,
+            "method": ["GET"] * rows,
+            "route": ["/healthz"] * rows,
+            "status": [200] * rows,
+            "latency_ms": [1.5] * rows,
+            "bytes": [10] * rows,
+        }
+    )
+
+
+def test_partitions_split_a_table_and_read_back(tmp_path):
+    with schema.DatasetWriter(tmp_path / "ds") as writer:
+        writer.write("events", _events("locust", 3), partition="source=locust")
+        writer.write("events", _events("browser", 2), partition="source=browser")
+        writer.write("events", _events("locust", 1), partition="source=locust")
+    dataset = schema.read_dataset(tmp_path / "ds")
+    assert dataset.partitions("events") == ["source=browser", "source=locust"]
+    assert dataset.rows("events") == 6
+    assert dataset.table("events", partition="source=locust").num_rows == 4
+    assert set(dataset.frame("events", partition="source=browser")["source"]) == {"browser"}
+    assert dataset.parts("events", "source=locust")[1].name == "part-00001.parquet"
+    with pytest.raises(SchemaError, match="not like key=value"):
+        schema.DatasetWriter(tmp_path / "x").write("events", _events("api", 1), partition="../x")
