@@ -1,0 +1,260 @@
+"""User agents: state in NumPy arrays owned by the model, exposed per agent by index."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import mesa
+import numpy as np
+
+from sim.agents.calendar import SimCalendar
+from sim.agents.merchants import MerchantCatalog
+from sim.agents.network import small_world
+from sim.agents.personas import SPEND_CATEGORIES
+from sim.agents.sampling import grouped_choice, make_cdf, time_of_day
+from sim.agents.tables import PersonaTables
+
+FRIENDS = 6
+"""Friends per agent in the shard's small-world network."""
+REWIRE = 0.1
+"""Watts-Strogatz rewiring probability."""
+TASTE_SIGMA = 0.35
+"""Spread (log scale) of a user's category mix around the persona's."""
+AMOUNT_SIGMA = 0.15
+"""Spread (log scale) of a user's ticket sizes around the persona's."""
+INCOME_ELASTICITY = 0.3
+"""Ticket sizes scale with (income / persona median) to this power."""
+NAME_POOL_SIZE = 2048
+"""Korean names drawn once per seed (per gender) by Faker; users pick from the pool."""
+
+
+@dataclass
+class AgentState:
+    """Every user's attributes and state in a shard, one array per quantity.
+
+    Static: persona, demographics (name index into the seed's name pool, sign-up time),
+    income, payday, budget, spending rate and taste, favourite merchants, friends, fixed
+    costs, savings/brokerage accounts. Dynamic: balance, savings, portfolio,
+    month-to-date spending, impulse level, goal progress.
+    """
+
+    persona: np.ndarray
+    name_index: np.ndarray
+    signup_at: np.ndarray
+    age: np.ndarray
+    female: np.ndarray
+    occupation: np.ndarray
+    region: np.ndarray
+    income: np.ndarray
+    payday: np.ndarray
+    budget: np.ndarray
+    rate: np.ndarray
+    amount_scale: np.ndarray
+    cat_mix: np.ndarray
+    favourites: np.ndarray
+    friends: np.ndarray
+    savings_merchant: np.ndarray
+    invest_merchant: np.ndarray
+    fixed_user: np.ndarray
+    fixed_entry: np.ndarray
+    fixed_merchant: np.ndarray
+    fixed_amount: np.ndarray
+    fixed_day: np.ndarray
+    has_goal: np.ndarray
+    goal_amount: np.ndarray
+    goal_saved: np.ndarray
+    opening_balance: np.ndarray
+    balance: np.ndarray
+    savings: np.ndarray
+    portfolio: np.ndarray
+    month_spend: np.ndarray
+    impulse: np.ndarray
+    last_payday: np.ndarray
+    disc_ratio: np.ndarray
+
+    @property
+    def size(self) -> int:
+        """Number of users."""
+        return len(self.persona)
+
+
+def create_state(
+    tables: PersonaTables,
+    n: int,
+    rng: np.random.Generator,
+    calendar: SimCalendar,
+    catalog: MerchantCatalog,
+) -> AgentState:
+    """Draw a shard's users from the personas (every draw from the model's generator)."""
+    persona = grouped_choice(make_cdf(tables.share[None, :]), np.zeros(n, int), rng.random(n))
+    persona = persona.astype(np.int16)
+    t = tables
+    age_lo, age_hi = t.age_min[persona], t.age_max[persona]
+    age = np.floor(age_lo + rng.random(n) * (age_hi - age_lo + 1)).astype(np.int16)
+    female = rng.random(n) < t.female_share[persona]
+    name_index = rng.integers(0, NAME_POOL_SIZE, n)
+    signup_hour = grouped_choice(t.base_hour_cdf, persona, rng.random(n))
+    eve = int(calendar.dates[0].astype("datetime64[s]").astype(np.int64)) - 86_400
+    signup_at = eve + time_of_day(signup_hour, rng)
+    occupation = grouped_choice(t.occupation_cdf, persona, rng.random(n)).astype(np.int16)
+    region = grouped_choice(t.region_cdf, persona, rng.random(n)).astype(np.int16)
+    income = t.monthly_median[persona] * np.exp(t.sigma[persona] * rng.standard_normal(n))
+    slot = grouped_choice(t.payday_cdf, persona, rng.random(n))
+    payday = t.payday_values[persona, slot]
+    rate = t.txn_per_day[persona] * np.exp(
+        t.user_sigma[persona] * rng.standard_normal(n) - t.user_sigma[persona] ** 2 / 2
+    )
+    relative_income = income / t.monthly_median[persona]
+    amount_scale = relative_income**INCOME_ELASTICITY * np.exp(
+        AMOUNT_SIGMA * rng.standard_normal(n)
+    )
+    taste = np.exp(TASTE_SIGMA * rng.standard_normal((n, len(SPEND_CATEGORIES))))
+    cat_mix = t.cat_share[persona] * taste
+    cat_mix /= cat_mix.sum(axis=1, keepdims=True)
+    favourites = catalog.favourites(SPEND_CATEGORIES, n, t.slots, rng)
+    friends = small_world(n, FRIENDS, REWIRE, rng)
+    savings_merchant = _pick(catalog, "savings", n, rng)
+    invest_merchant = _pick(catalog, "investment", n, rng)
+    fixed = _fixed_costs(tables, persona, rng)
+
+    has_goal = rng.random(n) < t.adoption[persona]
+    monthly_goal_saving = income * (t.savings_rate[persona] + t.extra_saving[persona])
+    goal_amount = np.maximum(
+        1_000_000, np.round(monthly_goal_saving * t.target_months[persona], -6)
+    )
+    goal_saved = np.where(has_goal, goal_amount * 0.3 * rng.random(n), 0.0)
+    budget = t.budget_share[persona] * income
+    elapsed = (calendar.day_of_month[0] - 1) / calendar.days_in_month[0]
+    month_spend = budget * elapsed * np.exp(0.3 * rng.standard_normal(n))
+    opening = np.round(income * t.opening_balance_months[persona] * rng.uniform(0.5, 1.5, n), -3)
+    return AgentState(
+        persona=persona,
+        name_index=name_index,
+        signup_at=signup_at,
+        age=age,
+        female=female,
+        occupation=occupation,
+        region=region,
+        income=income,
+        payday=payday.astype(np.int8),
+        budget=budget,
+        rate=rate,
+        amount_scale=amount_scale,
+        cat_mix=cat_mix,
+        favourites=favourites,
+        friends=friends,
+        savings_merchant=savings_merchant,
+        invest_merchant=invest_merchant,
+        **fixed,
+        has_goal=has_goal,
+        goal_amount=goal_amount,
+        goal_saved=goal_saved,
+        opening_balance=opening,
+        balance=opening.copy(),
+        savings=goal_saved.copy(),
+        portfolio=np.zeros(n),
+        month_spend=month_spend,
+        impulse=np.zeros(n),
+        last_payday=np.full(n, -1000, dtype=np.int64),
+        disc_ratio=np.ones(n),
+    )
+
+
+def _pick(catalog: MerchantCatalog, category: str, n: int, rng: np.random.Generator):
+    ids, cdf = catalog.vocabulary_cdf((category,))
+    return ids[0, grouped_choice(cdf, np.zeros(n, int), rng.random(n))]
+
+
+def _fixed_costs(tables: PersonaTables, persona: np.ndarray, rng: np.random.Generator) -> dict:
+    """Which auto-debits each user has, with merchant, monthly amount and due day."""
+    fx = tables.fixed
+    n_entries = len(fx.persona)
+    if n_entries == 0:
+        empty = np.zeros(0, dtype=np.int32)
+        return {f"fixed_{k}": empty for k in ("user", "entry", "merchant", "amount", "day")}
+    match = persona[:, None] == fx.persona[None, :]
+    has = match & (rng.random(match.shape) < fx.prob[None, :])
+    user, entry = np.nonzero(has)
+    m = len(user)
+    slot = grouped_choice(fx.merchant_cdf, entry, rng.random(m))
+    amount = fx.amount[entry] * np.exp(fx.sigma[entry] * rng.standard_normal(m))
+    random_day = rng.integers(1, 29, size=m)
+    day = np.where(fx.day[entry] > 0, fx.day[entry], random_day)
+    return {
+        "fixed_user": user.astype(np.int32),
+        "fixed_entry": entry.astype(np.int32),
+        "fixed_merchant": fx.merchants[entry, slot],
+        "fixed_amount": amount,
+        "fixed_day": day.astype(np.int8),
+    }
+
+
+class UserAgent(mesa.Agent):
+    """One Moni user. Its state lives in the model's :class:`AgentState` arrays.
+
+    The model steps the whole population at once (vectorised); an agent object is a
+    view for inspection, reporters and tests: ``agent.balance`` reads
+    ``model.state.balance[agent.index]``.
+    """
+
+    def __init__(self, model: mesa.Model, index: int) -> None:
+        super().__init__(model)
+        self.index = index
+
+    @property
+    def _state(self) -> AgentState:
+        return self.model.state  # type: ignore[attr-defined]
+
+    @property
+    def user_id(self) -> int:
+        """Global user id."""
+        return int(self.model.user_ids[self.index])  # type: ignore[attr-defined]
+
+    @property
+    def persona(self) -> str:
+        """Persona name."""
+        return self.model.tables.names[self._state.persona[self.index]]  # type: ignore[attr-defined]
+
+    @property
+    def balance(self) -> float:
+        """Current account balance (KRW)."""
+        return float(self._state.balance[self.index])
+
+    @property
+    def month_spend(self) -> float:
+        """Everyday spending so far this month (KRW)."""
+        return float(self._state.month_spend[self.index])
+
+    @property
+    def budget(self) -> float:
+        """Monthly everyday-spending budget (KRW)."""
+        return float(self._state.budget[self.index])
+
+    @property
+    def budget_left(self) -> float:
+        """Share of this month's budget not yet spent (negative when over budget)."""
+        return 1.0 - self.month_spend / self.budget
+
+    @property
+    def impulse(self) -> float:
+        """Mood/impulse level (0 = neutral; raised by payday and friends' splurges)."""
+        return float(self._state.impulse[self.index])
+
+    @property
+    def goal_progress(self) -> float | None:
+        """Saved share of the savings goal, or None without a goal."""
+        if not self._state.has_goal[self.index]:
+            return None
+        return float(self._state.goal_saved[self.index] / self._state.goal_amount[self.index])
+
+    @property
+    def assets(self) -> float:
+        """Balance + savings + investment portfolio (KRW)."""
+        s = self._state
+        return float(s.balance[self.index] + s.savings[self.index] + s.portfolio[self.index])
+
+    @property
+    def friends(self) -> list[UserAgent]:
+        """The agent's friends in the shard's network."""
+        agents = self.model.user_agents  # type: ignore[attr-defined]
+        return [agents[j] for j in self._state.friends[self.index]]

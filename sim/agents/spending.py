@@ -1,0 +1,166 @@
+"""Everyday spending, vectorised over a shard: rates from state, then every row of the day.
+
+Behaviour follows state: the rate of each category falls as the month's budget runs out
+(hard for disciplined personas, barely for YOLO ones), discretionary categories follow the
+impulse level (raised on payday and by friends' splurges, decaying daily), and an
+overdrawn balance damps spending. :func:`draw_spending` is the single place where a
+payment's time, amount, merchant and method are drawn, for normal and anomalous rows alike.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from sim.agents.agents import AgentState
+from sim.agents.calendar import SimCalendar
+from sim.agents.merchants import MerchantCatalog
+from sim.agents.personas import SPEND_CATEGORIES
+from sim.agents.rows import NO_ANOMALY, OUT, Rows
+from sim.agents.sampling import grouped_choice, make_cdf, round_to, time_of_day
+from sim.agents.tables import SPEND_INDEX, PersonaTables
+
+CARD_UNIT = 100
+"""Everyday amounts are rounded to 100 KRW."""
+BUDGET_SLOWDOWN = 0.25
+"""Spending starts to slow when less than this share of the month's budget is left."""
+IMPULSE_NOISE = 0.05
+"""Daily random shock of the impulse level."""
+N_CATEGORIES = len(SPEND_CATEGORIES)
+
+
+@dataclass(frozen=True)
+class SpendingWorld:
+    """What the spending draws need: personas, agents, merchants and the generator."""
+
+    tables: PersonaTables
+    state: AgentState
+    vocab_ids: np.ndarray
+    vocab_cdf: np.ndarray
+    rng: np.random.Generator
+
+    @classmethod
+    def create(
+        cls,
+        tables: PersonaTables,
+        state: AgentState,
+        catalog: MerchantCatalog,
+        rng: np.random.Generator,
+    ) -> SpendingWorld:
+        """Bundle the shard's pieces with the catalog's everyday vocabulary."""
+        ids, cdf = catalog.vocabulary_cdf(SPEND_CATEGORIES)
+        return cls(tables, state, ids, cdf, rng)
+
+
+def update_impulse(world: SpendingWorld, paid: np.ndarray) -> None:
+    """Decay the impulse level, add the payday jump and friends' influence, plus noise."""
+    t, s = world.tables, world.state
+    p = s.persona
+    if s.friends.shape[1]:
+        peer = np.clip(s.disc_ratio[s.friends].mean(axis=1) - 1.0, -1.0, 2.0)
+    else:
+        peer = np.zeros(s.size)
+    s.impulse = (
+        t.impulse_decay[p] * s.impulse
+        + t.payday_impulse[p] * paid
+        + 0.5 * t.peer_influence[p] * peer
+        + IMPULSE_NOISE * world.rng.standard_normal(s.size)
+    )
+
+
+def daily_rates(world: SpendingWorld, calendar: SimCalendar, day: int) -> np.ndarray:
+    """Expected payments per user and category today, ``(users, categories)``."""
+    t, s = world.tables, world.state
+    p = s.persona
+    holiday = bool(calendar.is_holiday[day])
+    weekday = 6 if holiday else int(calendar.weekday[day])
+    day_factor = t.weekday[p, weekday] * (t.holiday_factor[p] if holiday else 1.0)
+    left = 1.0 - s.month_spend / s.budget
+    floor = 1.0 - t.discipline[p]
+    budget = floor + (1.0 - floor) * np.clip(left / BUDGET_SLOWDOWN, 0.0, 1.0)
+    liquid = np.where(s.balance < 0, 0.5, 1.0)
+    mood = np.clip(np.exp(s.impulse), 0.3, 4.0)
+    disc = budget * liquid * mood
+    essential = (0.6 + 0.4 * budget) * (0.75 + 0.25 * liquid)
+    factor = np.where(t.discretionary[None, :], disc[:, None], essential[:, None])
+    return (s.rate * day_factor)[:, None] * s.cat_mix * factor
+
+
+def everyday_rows(world: SpendingWorld, rates: np.ndarray, day_start: int) -> Rows:
+    """Draw today's everyday payments of every user from the rates."""
+    rng = world.rng
+    counts = rng.poisson(rates.sum(axis=1))
+    users = np.repeat(np.arange(len(counts)), counts)
+    cats = grouped_choice(make_cdf(rates), users, rng.random(len(users)))
+    rows = draw_spending(world, users, cats, day_start)
+    expected = (rates * world.tables.discretionary[None, :]).sum(axis=1)
+    disc = np.bincount(users, weights=world.tables.discretionary[cats], minlength=len(counts))
+    world.state.disc_ratio = (disc + 0.5) / (expected + 0.5)
+    return rows
+
+
+def draw_spending(
+    world: SpendingWorld,
+    users: np.ndarray,
+    cats: np.ndarray,
+    day_start: int,
+    *,
+    hours: np.ndarray | None = None,
+    amount_factor: np.ndarray | float = 1.0,
+    merchants: np.ndarray | None = None,
+    anomaly: np.ndarray | int = NO_ANOMALY,
+) -> Rows:
+    """Payments of given users in given spend categories on one day.
+
+    Time of day, amount, merchant and method follow the persona and the user unless
+    given; anomaly injection overrides one of them and nothing else.
+
+    Args:
+        world: The shard's spending world.
+        users: Shard-local user index per payment.
+        cats: Spend-category column per payment.
+        day_start: Epoch seconds of the day's midnight.
+        hours: Hour of day per payment (default: the persona's profile).
+        amount_factor: Multiplier on the drawn amount.
+        merchants: Merchant ids (default: favourites, sometimes another merchant).
+        anomaly: Anomaly kind code(s) for the label.
+    """
+    t, s, rng = world.tables, world.state, world.rng
+    n = len(users)
+    p = s.persona[users].astype(np.int64)
+    pc = p * N_CATEGORIES + cats
+    if hours is None:
+        hours = grouped_choice(t.hour_cdf, pc, rng.random(n))
+    ts = day_start + time_of_day(hours, rng)
+    log_amount = t.cat_sigma[p, cats] * rng.standard_normal(n)
+    raw = t.cat_median[p, cats] * s.amount_scale[users] * np.exp(log_amount) * amount_factor
+    if merchants is None:
+        merchants = pick_merchants(world, users, cats)
+    method = grouped_choice(t.method_cdf, pc, rng.random(n))
+    return Rows.build(
+        user=users,
+        ts=ts,
+        amount=round_to(raw, CARD_UNIT),
+        merchant=merchants,
+        category=SPEND_INDEX[cats],
+        method=method,
+        direction=OUT,
+        anomaly=anomaly,
+    )
+
+
+def pick_merchants(world: SpendingWorld, users: np.ndarray, cats: np.ndarray) -> np.ndarray:
+    """A favourite merchant (Zipf over the user's ranking) or, sometimes, any merchant."""
+    t, s, rng = world.tables, world.state, world.rng
+    p = s.persona[users]
+    slot = grouped_choice(t.zipf_cdf, p, rng.random(len(users)))
+    favourite = s.favourites[users, cats, slot]
+    other = vocabulary_merchants(world, cats)
+    return np.where(rng.random(len(users)) < t.explore_share[p], other, favourite)
+
+
+def vocabulary_merchants(world: SpendingWorld, cats: np.ndarray) -> np.ndarray:
+    """Merchants drawn by everyday popularity within each payment's category."""
+    column = grouped_choice(world.vocab_cdf, cats, world.rng.random(len(cats)))
+    return world.vocab_ids[cats, column]
