@@ -8,7 +8,8 @@ time, through an :class:`asyncio.Semaphore`). Every context sends ``X-Run-Id``,
 attributes the traffic. Outputs in ``out``:
 
 - ``browser_summary.json`` (see :mod:`sim.browser.summary`);
-- ``events/``: a dataset with the page loads as an ``events`` table (source ``browser``);
+- ``events/``: a dataset with the page loads as an ``events`` table, in its
+  ``source=browser`` partition;
 - ``screenshots/<agent>-<step>.png`` for every failed journey;
 - ``plan.jsonl``: the plans replayed, when they came from the population.
 """
@@ -16,6 +17,7 @@ attributes the traffic. Outputs in ``out``:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import re
 import shutil
@@ -39,7 +41,7 @@ from sim.browser.summary import JourneyResult, StepFailure, build_summary, write
 from sim.locustfiles.plan import AgentPlan, write_plan
 
 if TYPE_CHECKING:
-    from playwright.async_api import Browser
+    from playwright.async_api import Browser, Page
 
 log = logging.getLogger(__name__)
 
@@ -163,7 +165,8 @@ def run_browse(
     events: list[dict[str, Any]] = []
     results, journeys_s, memory = asyncio.run(_session(options, run_id, jobs, events))
     with DatasetWriter(out / "events", sources=["monilab browse"], overwrite=True) as writer:
-        writer.write("events", pa.Table.from_pylist(events) if events else empty_table("events"))
+        table = pa.Table.from_pylist(events) if events else empty_table("events")
+        writer.write("events", table, partition="source=browser")
         writer.meta.update(run_id=run_id, host=options.host)
     meta = {
         "run_id": run_id,
@@ -250,34 +253,46 @@ async def _journey(
     steps: Sequence[Step],
     events: list[dict[str, Any]],
 ) -> JourneyResult:
-    """One agent's journey in its own browser context; a failed step ends it."""
+    """One agent's journey in its own browser context; a failed step ends it.
+
+    Any error of a step (the browser's, the app's, or a plan payload the form cannot take)
+    is recorded as that journey's failure; errors that are not the browser's or the app's
+    are also logged with their traceback.
+    """
     from playwright.async_api import Error as PlaywrightError
 
     async with gate:
         started = time.monotonic()
-        context = await browser.new_context(
-            base_url=options.host,
-            extra_http_headers={
-                "X-Run-Id": run_id,
-                "X-Agent-Id": plan.agent_id,
-                "X-Source": "browser",
-            },
-            locale="ko-KR",
-            timezone_id="Asia/Seoul",
-        )
-        context.set_default_timeout(options.timeout_s * 1000)
-        context.set_default_navigation_timeout(options.timeout_s * 1000)
-        page = await context.new_page()
-        tab = AgentTab(page, plan=plan, run_id=run_id, events=events)
-        failure, done = None, 0
+        context = page = None
+        step, done = "open_context", 0
+        failure = None
         try:
-            for step in steps:
-                await step.run(tab)
+            context = await browser.new_context(
+                base_url=options.host,
+                extra_http_headers={
+                    "X-Run-Id": run_id,
+                    "X-Agent-Id": plan.agent_id,
+                    "X-Source": "browser",
+                },
+                locale="ko-KR",
+                timezone_id="Asia/Seoul",
+            )
+            context.set_default_timeout(options.timeout_s * 1000)
+            context.set_default_navigation_timeout(options.timeout_s * 1000)
+            page = await context.new_page()
+            tab = AgentTab(page, plan=plan, run_id=run_id, events=events)
+            for current in steps:
+                step = current.name
+                await current.run(tab)
                 done += 1
-        except (PlaywrightError, JourneyError) as exc:
-            failure = await _failure(page, options.out, plan.agent_id, steps[done].name, exc)
+        except Exception as exc:  # a failed step fails this journey, never the session
+            if not isinstance(exc, (PlaywrightError, JourneyError)):
+                log.exception("browse: %s: unexpected error at %s", plan.agent_id, step)
+            failure = await _failure(page, options.out, plan.agent_id, step, exc)
         finally:
-            await context.close()
+            if context is not None:
+                with contextlib.suppress(PlaywrightError):
+                    await context.close()
     result = JourneyResult(
         agent_id=plan.agent_id,
         persona=plan.persona,
@@ -299,10 +314,15 @@ async def _journey(
     return result
 
 
-async def _failure(page: Any, out: Path, agent_id: str, step: str, exc: Exception) -> StepFailure:
+async def _failure(
+    page: Page | None, out: Path, agent_id: str, step: str, exc: Exception
+) -> StepFailure:
     """Record a failed step: its URL, a full-page screenshot and the error's first line."""
     from playwright.async_api import Error as PlaywrightError
 
+    message = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:500]
+    if page is None:
+        return StepFailure(agent_id=agent_id, step=step, url="", screenshot=None, error=message)
     name = re.sub(r"[^A-Za-z0-9_.-]+", "_", f"{agent_id}-{step}").strip("_") + ".png"
     path = out / "screenshots" / name
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -312,7 +332,6 @@ async def _failure(page: Any, out: Path, agent_id: str, step: str, exc: Exceptio
     except PlaywrightError as shot_error:
         log.warning("browse: no screenshot of %s at %s: %s", agent_id, step, shot_error)
         screenshot = None
-    message = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
     return StepFailure(
-        agent_id=agent_id, step=step, url=page.url, screenshot=screenshot, error=message[:500]
+        agent_id=agent_id, step=step, url=page.url, screenshot=screenshot, error=message
     )

@@ -47,7 +47,9 @@ def test_journeys_end_to_end_through_the_cli(
     assert summary["pages"]["add_spending"]["loads"] == 4
     assert summary["pages"]["signup"]["load_ms"]["p95"] is not None
 
-    events = read_dataset(out / "events").frame("events")
+    dataset = read_dataset(out / "events")
+    assert dataset.partitions("events") == ["source=browser"]
+    events = dataset.frame("events")
     agent_ids = {p.agent_id for p in plans}
     assert set(events["agent_id"]) == agent_ids
     assert (events["source"] == "browser").all() and (events["run_id"] == "it-journey").all()
