@@ -13,6 +13,10 @@ notifications, log out. Inside it the agent decides:
   skeleton steps it never planned come after them in skeleton order. Pages it planned
   beyond the skeleton (assets, profile) are visited too. Sign-up and mydata come first,
   logout last.
+
+The agent's many sessions (its ``login`` ... ``logout`` runs over simulated days) are
+folded into this one visit: a journey is a sample of the agent's behaviour, not a replay
+of all of it (that is what ``monilab load`` does).
 """
 
 from __future__ import annotations

@@ -38,6 +38,10 @@ def plans_from_population(
     """The first ``agents`` agents of a population (``sim.agents``), as plans."""
     from sim.locustfiles.planning import build_plan
 
+    try:
+        import sim.agents.population  # noqa: F401  (the population API build_plan asks)
+    except ImportError as exc:
+        raise MonilabError(f"the population is not available ({exc}); pass --plan FILE") from None
     if personas is not None and not personas.is_file():
         raise MonilabError(f"--personas {personas}: no such file")
     plans, _ = build_plan(agents=agents, seed=seed, days=days, start=start, personas=personas)

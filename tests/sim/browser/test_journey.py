@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import sys
 from pathlib import Path
 
 import pytest
@@ -10,7 +11,7 @@ import pytest
 from monilab.errors import MonilabError
 from sim.browser.journey import MIDDLE_SKELETON, build_journey, form_datetime, middle_order
 from sim.browser.pages import PAGES, page_for_path
-from sim.browser.plans import demo_plans, plans_from_file
+from sim.browser.plans import demo_plans, plans_from_file, plans_from_population
 from sim.locustfiles.plan import AgentPlan, PlannedAction, write_plan
 
 T0 = dt.datetime(2024, 3, 1, 9, 0)
@@ -122,3 +123,9 @@ def test_plan_files_are_checked(tmp_path: Path) -> None:
     path.write_text("not json\n")
     with pytest.raises(MonilabError, match="not a plan file"):
         plans_from_file(path, 1)
+
+
+def test_without_the_population_a_plan_file_is_asked_for(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "sim.agents.population", None)  # import fails
+    with pytest.raises(MonilabError, match="pass --plan FILE"):
+        plans_from_population(1, seed=7, days=1, start="2024-03-01")
