@@ -121,7 +121,7 @@ def calibrate(
         jobs: Parallel simulator calls (worker processes when > 1).
         validate: Held-out targets, never seen by the search.
         params: Name patterns restricting the searched free parameters (all if None).
-        held_out_seeds: Fresh seeds for the final scoring (>= 3).
+        held_out_seeds: Fresh seeds for the final scoring (>= 3; 0 = search only).
         resume: Continue from ``out_dir/trials.json`` when it belongs to the same run.
         progress: Show a tqdm progress bar.
     """
@@ -131,8 +131,8 @@ def calibrate(
         raise MonilabError(f"budget must be at least 2 simulator calls (got {budget})")
     if jobs < 1:
         raise MonilabError(f"jobs must be at least 1 (got {jobs})")
-    if held_out_seeds < 3:
-        raise MonilabError(f"need at least 3 held-out seeds (got {held_out_seeds})")
+    if held_out_seeds < 0 or 0 < held_out_seeds < 3:
+        raise MonilabError(f"need 0 (search only) or >= 3 held-out seeds (got {held_out_seeds})")
     started = time.perf_counter()
     space = ParameterSpace.from_personas(simulator.personas, params)
     fit_seed, eval_seeds = run_seeds(seed, held_out_seeds)
@@ -173,14 +173,18 @@ def calibrate(
             )
         best = log.best()
         sets = {"fit": targets} | ({"validate": validate} if validate is not None else {})
-        held_out = score_held_out(
-            simulator,
-            space.defaults(),
-            best.params,
-            sets,
-            fit_seed=fit_seed,
-            seeds=eval_seeds,
-            map_fn=lambda fn, *its: _map(pool, fn, *its),
+        held_out = (
+            {}
+            if not held_out_seeds
+            else score_held_out(
+                simulator,
+                space.defaults(),
+                best.params,
+                sets,
+                fit_seed=fit_seed,
+                seeds=eval_seeds,
+                map_fn=lambda fn, *its: _map(pool, fn, *its),
+            )
         )
     return CalibrationResult(
         params=dict(best.params),
@@ -190,7 +194,7 @@ def calibrate(
         seeds={"root": seed, "fit": fit_seed, "held_out": eval_seeds},
         sampler=sampler,
         wall_seconds=time.perf_counter() - started,
-        held_out_calls=1 + 2 * held_out_seeds,
+        held_out_calls=1 + 2 * held_out_seeds if held_out_seeds else 0,
         config=config,
     )
 

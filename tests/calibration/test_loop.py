@@ -52,7 +52,7 @@ def test_calibration_recovers_a_hidden_truth(small: Simulator, tmp_path) -> None
 def test_resume_replays_the_same_trials(tmp_path) -> None:
     tiny = Simulator(default_personas(), users=40, days=7)
     targets = default_targets()
-    kwargs = {"budget": 6, "seed": 3, "sampler": "tpe", "params": [COFFEE]}
+    kwargs = {"budget": 6, "seed": 3, "sampler": "tpe", "params": [COFFEE], "held_out_seeds": 0}
     full = calibrate(tiny, targets, out_dir=tmp_path / "full", **kwargs)
     calibrate(tiny, targets, out_dir=tmp_path / "part", **(kwargs | {"budget": 4}))
     resumed = calibrate(tiny, targets, out_dir=tmp_path / "part", **kwargs)
@@ -64,8 +64,29 @@ def test_resume_replays_the_same_trials(tmp_path) -> None:
 
 def test_nelder_mead_baseline_resumes(tmp_path) -> None:
     tiny = Simulator(default_personas(), users=40, days=7)
-    kwargs = {"budget": 5, "seed": 3, "sampler": "nelder-mead", "params": ["young_saver.*"]}
+    kwargs = {
+        "budget": 5,
+        "seed": 3,
+        "sampler": "nelder-mead",
+        "params": ["young_saver.*"],
+        "held_out_seeds": 0,
+    }
     first = calibrate(tiny, default_targets(), out_dir=tmp_path, **kwargs)
     again = calibrate(tiny, default_targets(), out_dir=tmp_path, **(kwargs | {"budget": 6}))
     assert len(first.trials) == 5 and len(again.trials) == 6
     assert [t.params for t in again.trials[:5]] == [t.params for t in first.trials]
+
+
+def test_parallel_batches_run_in_worker_processes(tmp_path) -> None:
+    tiny = Simulator(default_personas(), users=20, days=3)
+    result = calibrate(
+        tiny,
+        default_targets(),
+        out_dir=tmp_path,
+        budget=4,
+        jobs=2,
+        sampler="tpe",
+        params=[COFFEE],
+        held_out_seeds=0,
+    )
+    assert [t.batch for t in result.trials] == [0, 0, 1, 1]
