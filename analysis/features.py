@@ -29,6 +29,8 @@ CONSUMPTION: tuple[str, ...] = (
     "etc",
 )
 """Outgoing categories that are consumption (not savings, investment or transfers)."""
+OUTGOING: tuple[str, ...] = (*CONSUMPTION, "transfer")
+"""Outgoing categories the anomaly models watch (scheduled savings and investment excluded)."""
 DISCRETIONARY: tuple[str, ...] = ("shopping", "entertainment", "travel", "beauty", "coffee")
 """Consumption categories a user can most easily do without."""
 NIGHT_HOURS = (22, 23, 0, 1, 2, 3, 4, 5)
@@ -48,9 +50,9 @@ def check_transactions(tx: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def spendings(tx: pd.DataFrame) -> pd.DataFrame:
-    """Outgoing consumption rows (``direction == out`` and a :data:`CONSUMPTION` category)."""
-    return tx[(tx["direction"] == "out") & tx["category"].isin(CONSUMPTION)]
+def spendings(tx: pd.DataFrame, categories: tuple[str, ...] = CONSUMPTION) -> pd.DataFrame:
+    """Outgoing rows (``direction == out``) in ``categories`` (consumption by default)."""
+    return tx[(tx["direction"] == "out") & tx["category"].isin(categories)]
 
 
 def _safe_div(num: pd.Series, den: pd.Series) -> pd.Series:
@@ -148,9 +150,9 @@ def _payday_effect(tx: pd.DataFrame, spend: pd.DataFrame) -> pd.Series:
     return share / (7 / DAYS_PER_MONTH)
 
 
-def daily_category(tx: pd.DataFrame) -> pd.DataFrame:
-    """Consumption per user, day and category: ``user_id, day, category, amount, count``."""
-    spend = spendings(check_transactions(tx))
+def daily_category(tx: pd.DataFrame, categories: tuple[str, ...] = CONSUMPTION) -> pd.DataFrame:
+    """Spend per user, day and category: ``user_id, day, category, amount, count``."""
+    spend = spendings(check_transactions(tx), categories)
     return (
         spend.assign(day=spend["ts"].dt.normalize())
         .groupby(["user_id", "day", "category"], observed=True)["amount"]

@@ -31,7 +31,7 @@ def test_weekly_grid_is_complete(transactions: pd.DataFrame) -> None:
     assert weekly["amount"].sum() == pytest.approx(features.spendings(transactions)["amount"].sum())
     counts = weekly.groupby(["user_id", "week"]).size()
     assert (counts == len(features.CONSUMPTION)).all()
-    assert (weekly["week"].dt.dayofweek == 0).all()
+    assert (weekly["week"].dt.day_of_week == 0).all()
 
 
 def test_hourly_slots_bounded_and_include_zeros(transactions: pd.DataFrame) -> None:

@@ -1,0 +1,68 @@
+"""Metrics shared by the models: classification, clustering, ranking and forecast errors."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+from sklearn.metrics import (
+    adjusted_rand_score,
+    average_precision_score,
+    confusion_matrix,
+    f1_score,
+    normalized_mutual_info_score,
+    precision_recall_curve,
+)
+
+
+def classification(y_true: Sequence, y_pred: Sequence, labels: Sequence[str]) -> dict:
+    """Macro-F1, accuracy and the confusion matrix (rows true, columns predicted)."""
+    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+    return {
+        "macro_f1": float(f1_score(y_true, y_pred, labels=list(labels), average="macro")),
+        "accuracy": float(np.mean(y_true == y_pred)),
+        "labels": list(labels),
+        "confusion": confusion_matrix(y_true, y_pred, labels=list(labels)).tolist(),
+        "n": len(y_true),
+    }
+
+
+def clustering(y_true: Sequence, clusters: Sequence) -> dict:
+    """Adjusted Rand index and normalised mutual information against ground truth."""
+    return {
+        "ari": float(adjusted_rand_score(y_true, clusters)),
+        "nmi": float(normalized_mutual_info_score(y_true, clusters)),
+    }
+
+
+def ranking(y_true: np.ndarray, score: np.ndarray, budget: int) -> dict:
+    """PR-AUC (average precision), precision and recall of the top ``budget`` scores."""
+    y_true = np.asarray(y_true, dtype=bool)
+    score = np.nan_to_num(np.asarray(score, dtype=float), nan=-np.inf, neginf=-1e300)
+    top = np.argsort(-score, kind="stable")[: max(int(budget), 0)]
+    hits = int(y_true[top].sum())
+    positives = int(y_true.sum())
+    return {
+        "pr_auc": float(average_precision_score(y_true, score)) if positives else 0.0,
+        "precision_at_budget": hits / len(top) if len(top) else 0.0,
+        "recall_at_budget": hits / positives if positives else 0.0,
+        "budget": int(budget),
+        "base_rate": float(y_true.mean()) if len(y_true) else 0.0,
+    }
+
+
+def pr_curve(y_true: np.ndarray, score: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Precision and recall arrays for plotting."""
+    score = np.nan_to_num(np.asarray(score, dtype=float), nan=-1e300, neginf=-1e300)
+    precision, recall, _ = precision_recall_curve(np.asarray(y_true, dtype=bool), score)
+    return precision, recall
+
+
+def errors(actual: np.ndarray, predicted: np.ndarray) -> dict:
+    """MAE and WAPE (sum of absolute errors over the sum of actuals)."""
+    actual, predicted = np.asarray(actual, float), np.asarray(predicted, float)
+    total = np.abs(actual).sum()
+    return {
+        "mae": float(np.abs(actual - predicted).mean()),
+        "wape": float(np.abs(actual - predicted).sum() / total) if total else float("nan"),
+    }

@@ -1,0 +1,93 @@
+"""Tests for analysis.anomaly."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import joblib
+import numpy as np
+import pandas as pd
+import pytest
+
+from analysis import anomaly, metrics
+
+
+@pytest.fixture(scope="module")
+def some(transactions: pd.DataFrame) -> pd.DataFrame:
+    """A third of the users keeps these tests fast."""
+    return transactions[transactions["user_id"] % 3 == 0]
+
+
+@pytest.fixture(scope="module")
+def scorer(some: pd.DataFrame) -> anomaly.AnomalyScorer:
+    feats = anomaly.transaction_features(some)
+    return anomaly.AnomalyScorer(n_estimators=50, random_state=0).fit(feats)
+
+
+@pytest.fixture(scope="module")
+def cells(some: pd.DataFrame, scorer: anomaly.AnomalyScorer) -> pd.DataFrame:
+    return anomaly.cell_scores(some, scorer)
+
+
+def test_iqr_fence_uses_only_the_past() -> None:
+    days = pd.date_range("2024-01-01", periods=12)
+    amounts = [1000] * 10 + [50_000, 1000]
+    tx = pd.DataFrame(
+        {
+            "txn_id": range(12),
+            "user_id": 1,
+            "ts": days + pd.Timedelta(hours=12),
+            "amount": amounts,
+            "category": "food",
+            "direction": "out",
+            "merchant": "m",
+        }
+    )
+    cells = anomaly.iqr_cells(tx, min_history=8)
+    assert cells["upper_fence"].iloc[:8].isna().all()
+    assert cells["is_alert"].tolist() == [False] * 10 + [True, False]
+    assert cells["upper_fence"].iloc[10] == pytest.approx(1000 + 1.5 * 1)
+
+
+def test_methods_score_and_metrics_in_range(cells: pd.DataFrame) -> None:
+    y = cells["is_anomaly"].fillna(False).to_numpy()
+    budget = int(cells["is_alert"].sum())
+    assert budget > 0
+    for method in anomaly.METHODS:
+        result = metrics.ranking(y, cells[method].to_numpy(), budget)
+        assert 0 <= result["pr_auc"] <= 1
+        assert 0 <= result["precision_at_budget"] <= 1
+    ens = metrics.ranking(y, cells["ensemble"].to_numpy(), budget)["pr_auc"]
+    assert ens > metrics.ranking(y, cells["iqr"].to_numpy(), budget)["pr_auc"]
+
+
+def test_notifications_never_duplicate(cells: pd.DataFrame) -> None:
+    doubled = pd.concat([cells, cells])
+    notes = anomaly.notifications(doubled)
+    assert not notes.duplicated(["user_id", "notify_on", "kind"]).any()
+    over = notes[notes["kind"] != "calm"]
+    assert over["message"].str.startswith("어제 ").all()
+    assert (notes.loc[notes["kind"] == "calm", "message"] == anomaly.CALM_MESSAGE).all()
+    calm = notes[notes["kind"] == "calm"]
+    calm_days = set(zip(calm["user_id"], calm["notify_on"], strict=True))
+    assert not calm_days & set(zip(over["user_id"], over["notify_on"], strict=True))
+
+
+def test_messages_follow_the_seed() -> None:
+    assert (
+        anomaly.overspend_message("food", 81_462)
+        == "어제 food에서 81,462원만큼 과소비가 발생했어요 T.T"
+    )
+    assert anomaly.overspend_message("food", 100) == "어제 food에서 평소보다 소비가 높았어요"
+
+
+def test_monthly_top_ten_and_round_trip(
+    some: pd.DataFrame, scorer: anomaly.AnomalyScorer, tmp_path: Path
+) -> None:
+    report = anomaly.monthly_top_risky(some, scorer)
+    assert report.groupby(["user_id", "month"]).size().max() <= 10
+    joblib.dump(scorer, tmp_path / "a.joblib")
+    feats = anomaly.transaction_features(some.head(500))
+    np.testing.assert_allclose(
+        joblib.load(tmp_path / "a.joblib").score_samples(feats), scorer.score_samples(feats)
+    )
