@@ -7,7 +7,8 @@ episodes per normal payment, scaled by the persona's propensity. Kinds
 
 - ``amount_spike``: a usual category and merchant at 4-12× the usual amount;
 - ``small_burst``: 3-6 small payments at one merchant within minutes;
-- ``unusual_category``: a category the user almost never buys, at 1.5-4× its amount;
+- ``unusual_category``: a category the user almost never buys (not P2P transfers), at
+  1.5-4× its amount;
 - ``unusual_hour``: a usual payment at 1-4 h at night, at 2-5× the amount;
 - ``new_merchant_large``: a merchant outside the user's favourites at 5-15× the amount;
 - ``duplicate_charge``: one of the day's payments charged again 5-180 s later.
@@ -22,6 +23,7 @@ from __future__ import annotations
 import numpy as np
 
 from monilab.schema import ANOMALY_KINDS
+from sim.agents.personas import SPEND_CATEGORIES
 from sim.agents.rows import Rows
 from sim.agents.sampling import grouped_choice, make_cdf, round_to
 from sim.agents.spending import CARD_UNIT, SpendingWorld, draw_spending, vocabulary_merchants
@@ -37,6 +39,8 @@ KIND_WEIGHTS: dict[str, float] = {
 BURST_SIZES = (3, 6)
 MAX_EPISODE_PROB = 0.5
 KIND = {name: code for code, name in enumerate(ANOMALY_KINDS)}
+_TRANSFER_COLUMN = np.array([c == "transfer" for c in SPEND_CATEGORIES])
+"""P2P transfers are never the 'unusual category' (their method would stand out)."""
 
 
 def inject(world: SpendingWorld, normal: Rows, day_start: int, rate: float) -> Rows:
@@ -90,7 +94,7 @@ def _small_burst(world, users, normal, day_start, code) -> Rows:
 
 
 def _unusual_category(world, users, normal, day_start, code) -> Rows:
-    mix = world.state.cat_mix[users]
+    mix = np.where(_TRANSFER_COLUMN, np.inf, world.state.cat_mix[users])
     rare = np.argsort(mix, axis=1, kind="stable")[:, :3]
     cats = rare[np.arange(len(users)), world.rng.integers(0, 3, len(users))]
     factor = _log_uniform(world.rng, 1.5, 4, len(users))

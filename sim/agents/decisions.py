@@ -251,10 +251,13 @@ def spending_payload(agent: str, row: Mapping[str, Any]) -> dict[str, Any]:
 
 def merged_actions(pop: Population, indices: Iterable[int]) -> Iterator[tuple[str, Action]]:
     """Several agents' actions merged in time order, as ``(agent_id, action)`` pairs."""
-    streams = [
-        ((a.at, k, agent_id(pop.seed, i + 1), a) for a in agent_actions(pop, i))
-        for k, i in enumerate(indices)
-    ]
+
+    def keyed(order: int, index: int) -> Iterator[tuple[dt.datetime, int, str, Action]]:
+        agent = agent_id(pop.seed, index + 1)
+        for action in agent_actions(pop, index):
+            yield action.at, order, agent, action
+
+    streams = [keyed(order, index) for order, index in enumerate(indices)]
     for _, _, agent, action in heapq.merge(*streams):
         yield agent, action
 

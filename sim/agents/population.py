@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import OrderedDict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -62,6 +62,23 @@ class ShardData:
         return self.transactions.take(
             self.by_user[self.user_start[local] : self.user_start[local + 1]]
         )
+
+
+class AgentIds(Sequence[str]):
+    """The agent ids of a population, computed on access (cheap to index and slice)."""
+
+    def __init__(self, seed: int, users: int) -> None:
+        self._seed, self._users = seed, users
+
+    def __len__(self) -> int:
+        return self._users
+
+    def __getitem__(self, index):  # type: ignore[override]
+        if isinstance(index, slice):
+            return [agent_id(self._seed, i + 1) for i in range(self._users)[index]]
+        if not -self._users <= index < self._users:
+            raise IndexError(index)
+        return agent_id(self._seed, index % self._users + 1)
 
 
 def parse_start(start: dt.date | str) -> dt.date:
@@ -150,9 +167,9 @@ class Population:
         return np.arange(1, self.users + 1, dtype=np.int64)
 
     @property
-    def agent_ids(self) -> list[str]:
-        """Agent ids in population order (``s{seed}-u{user_id}``)."""
-        return [agent_id(self.seed, u) for u in range(1, self.users + 1)]
+    def agent_ids(self) -> AgentIds:
+        """Agent ids in population order (``s{seed}-u{user_id}``), a lazy sequence."""
+        return AgentIds(self.seed, self.users)
 
     def agent_index(self, agent: int | str) -> int:
         """Population index of an agent given by index or agent id."""
@@ -252,7 +269,10 @@ class Population:
 
     def users_frame(self) -> pd.DataFrame:
         """The ``users`` table of the whole population (no simulation needed)."""
-        tables = [self.users_table(self.model(k)) for k in range(self.n_shards)]
+        tables = [
+            self._cache[k].users if k in self._cache else self.users_table(self.model(k))
+            for k in range(self.n_shards)
+        ]
         return pa.concat_tables(tables).to_pandas()
 
     def transactions(self, agent: int | str) -> pd.DataFrame:
