@@ -28,7 +28,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from target_app.db import sqlite_url
+from target_app.db import sqlite_path, sqlite_url
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +44,11 @@ _ENV = {
     "PASSWORD_HASH_METHOD": "MONILAB_PASSWORD_HASH",
     "DB_POOL_SIZE": "MONILAB_DB_POOL_SIZE",
 }
+
+
+def database_url_for(data_dir: str | Path, explicit: str | None = None) -> str:
+    """The database to use: ``explicit``, else ``$DATABASE_URL``, else SQLite in ``data_dir``."""
+    return explicit or os.environ.get("DATABASE_URL") or sqlite_url(data_dir)
 
 
 def build_config(overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
@@ -65,9 +70,10 @@ def build_config(overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
     config.update(overrides or {})
     config["DB_POOL_SIZE"] = int(config["DB_POOL_SIZE"])
     data_dir = Path(config["MONILAB_DATA_DIR"])
-    if not config.get("DATABASE_URL"):
-        data_dir.mkdir(parents=True, exist_ok=True)
-        config["DATABASE_URL"] = sqlite_url(data_dir)
+    config["DATABASE_URL"] = database_url_for(data_dir, config.get("DATABASE_URL"))
+    db_file = sqlite_path(config["DATABASE_URL"])
+    if db_file is not None:
+        db_file.parent.mkdir(parents=True, exist_ok=True)
     config.setdefault("REQUEST_LOG_DIR", str(data_dir / "request-log"))
     if not config.get("SECRET_KEY"):
         log.warning(

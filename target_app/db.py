@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, select
+from sqlalchemy import Engine, create_engine, event, make_url, select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -64,6 +64,14 @@ SPENDING_TYPE_ROWS: tuple[tuple[str, str, str, str], ...] = (
 def sqlite_url(data_dir: str | Path) -> str:
     """The SQLAlchemy URL of the app's SQLite file inside a data directory."""
     return f"sqlite:///{Path(data_dir).resolve() / DB_FILENAME}"
+
+
+def sqlite_path(url: str) -> Path | None:
+    """The file of a SQLite URL (None for other databases or an in-memory SQLite)."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    return Path(parsed.database)
 
 
 def _tune_sqlite(engine: Engine) -> None:

@@ -44,6 +44,12 @@ class Unauthorized(AppError):
     status = 401
 
 
+class Forbidden(AppError):
+    """Authenticated, but the request is not allowed (e.g. a wrong current password)."""
+
+    status = 403
+
+
 class NotFound(AppError):
     """The resource does not exist or belongs to another user (never say which)."""
 

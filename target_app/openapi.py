@@ -239,9 +239,9 @@ def _operation(
         )
     if parameters:
         operation["parameters"] = parameters
-    if body is not None:
+    if body is not None:  # a body whose fields are all optional may be left out
         operation["requestBody"] = {
-            "required": True,
+            "required": bool(body.get("required")),
             "content": {"application/json": {"schema": body}},
         }
     answers = dict(responses)
@@ -386,6 +386,16 @@ def _paths() -> dict[str, Any]:
                 {200: _json(_ref("User"), "Updated"), 409: conflict},
                 body=users.PROFILE_UPDATE.json_schema(partial=True),
             ),
+        },
+        "/api/v1/profile/password": {
+            "post": _operation(
+                "Change the password",
+                {
+                    204: {"description": "Changed"},
+                    403: _error("current_password is wrong"),
+                },
+                body=users.PASSWORD_CHANGE.json_schema(),
+            )
         },
         "/api/v1/openapi.json": {
             "get": _operation(

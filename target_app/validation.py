@@ -23,24 +23,36 @@ Mode = Literal["json", "query", "form"]
 """``json``: strict JSON types; ``query``: strings converted; ``form``: like query, and an
 empty field counts as absent (what an HTML form sends for a blank input)."""
 
-TEXT_PATTERN = "^[^\\u0000\\ud800-\\udfff]*$"
-"""Strings may hold any character but NUL and lone surrogates (no database stores those)."""
-EMAIL_PATTERN = "^[^@\\s\\u0000\\ud800-\\udfff]+@[^@\\s\\u0000\\ud800-\\udfff]+$"
+TEXT_PATTERN = "^[^\\u0000]*$"
+"""Strings may hold any character but NUL (lone surrogates, not Unicode text, are refused too)."""
+EMAIL_PATTERN = "^[^@ \\t\\n\\r\\f\\v\\u0000]+@[^@ \\t\\n\\r\\f\\v\\u0000]+$"
 MONTH_PATTERN = "^(19|2[01])[0-9]{2}-(0[1-9]|1[0-2])$"
 """Months of the years 1900 to 2199."""
 
-_TEXT_RE = re.compile(r"^[^\x00\ud800-\udfff]*$")
-_EMAIL_RE = re.compile(r"^[^@\s\x00\ud800-\udfff]+@[^@\s\x00\ud800-\udfff]+$")
+_LEAP_YEAR = (
+    "(?:19(?:0[48]|[2468][048]|[13579][26])|20(?:[02468][048]|[13579][26])"
+    "|21(?:0[48]|[2468][048]|[13579][26]))"
+)
+_CALENDAR_DAY = (
+    "(?:(?:19|20|21)[0-9]{2}-(?:(?:0[1-9]|1[0-2])-(?:0[1-9]|1[0-9]|2[0-8])"
+    "|(?:0[13-9]|1[0-2])-(?:29|30)|(?:0[13578]|1[02])-31)|" + _LEAP_YEAR + "-02-29)"
+)
+DATETIME_PATTERN = (
+    "^(" + _CALENDAR_DAY + ")[Tt ]([01][0-9]|2[0-3]):([0-5][0-9])"
+    "(?::([0-5][0-9])(?:\\.([0-9]{1,6}))?)?([Zz]|[+-](?:0[0-9]|1[0-4]):[0-5][0-9])?$"
+)
+"""A spend time: a real calendar date of 1900-2199, hours and minutes, optional seconds
+and fraction, optional UTC offset (``Z``, ``+09:00``); without an offset it is Korean
+local time. Exactly what :func:`parse_datetime` accepts, so the OpenAPI pattern is exact.
+"""
+
+_TEXT_RE = re.compile(TEXT_PATTERN)
+_EMAIL_RE = re.compile(EMAIL_PATTERN)
+_SURROGATE_RE = re.compile("[\ud800-\udfff]")
 _MONTH_RE = re.compile(MONTH_PATTERN)
 _INT_RE = re.compile(r"^-?[0-9]+$")
 _DATE_RE = re.compile(r"^([0-9]{4})-([0-9]{2})-([0-9]{2})$")
-_DATETIME_RE = re.compile(
-    r"^([0-9]{4})-([0-9]{2})-([0-9]{2})[Tt ]([0-9]{2}):([0-9]{2})"
-    r"(?::([0-9]{2})(?:\.([0-9]+))?)?([Zz]|[+-][0-9]{2}:[0-9]{2})?$"
-)
-_RFC3339_RE = re.compile(
-    r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?([Zz]|[+-][0-9]{2}:[0-9]{2})$"
-)
+_DATETIME_RE = re.compile(DATETIME_PATTERN)
 _TRUE = {"1", "true", "on", "yes"}
 _FALSE = {"0", "false", "off", "no"}
 
@@ -56,40 +68,35 @@ def _is_integral(raw: Any) -> bool:
     return isinstance(raw, int)
 
 
-def parse_datetime(text: str, *, strict: bool = True) -> dt.datetime:
-    """A timestamp as naive Korean local time.
+def parse_datetime(text: str) -> dt.datetime:
+    """A :data:`DATETIME_PATTERN` timestamp as naive Korean local time.
 
-    Strict (JSON) input is RFC 3339 with seconds and an offset (``Z``, ``+09:00``), which
-    is converted to KST. Lenient (form) input may also be ``2024-01-31T12:30`` or
-    ``2024-01-31 12:30:00`` without an offset, taken as KST already (what an HTML
-    ``datetime-local`` field sends). A leap second (``:60``) counts as ``:59``.
+    A timestamp with an offset is converted to KST; one without is taken as KST already
+    (what the lab's naive timestamps and an HTML ``datetime-local`` field mean).
 
     Raises:
-        ValueError: The text is not such a timestamp or is out of range.
+        ValueError: The text does not match the pattern.
     """
-    match = _DATETIME_RE.match(text)
-    if not match or (strict and not _RFC3339_RE.match(text)):
-        raise ValueError("is not an RFC 3339 date-time like 2024-01-31T12:30:00+09:00")
-    year, month, day, hour, minute, second, fraction, offset = match.groups()
-    micro = int((fraction or "0")[:6].ljust(6, "0"))
-    value = dt.datetime(
-        int(year), int(month), int(day), int(hour), int(minute), min(int(second or 0), 59), micro
+    match = _DATETIME_RE.fullmatch(text)
+    if not match:
+        raise ValueError("is not a date-time like 2024-01-31T12:30:00+09:00 (1900 to 2199)")
+    day, hour, minute, second, fraction, offset = match.groups()
+    value = dt.datetime.combine(
+        dt.date.fromisoformat(day),
+        dt.time(int(hour), int(minute), int(second or 0), int((fraction or "0").ljust(6, "0"))),
     )
-    if offset and offset not in "Zz":
-        hours, minutes = int(offset[1:3]), int(offset[4:6])
-        if hours > 23 or minutes > 59:
-            raise ValueError("has an invalid UTC offset")
-        delta = dt.timedelta(hours=hours, minutes=minutes)
-        utc = value - delta if offset[0] == "+" else value + delta
-        return utc + dt.timedelta(hours=9)
-    if offset:
-        return value + dt.timedelta(hours=9)
-    return value
+    if not offset:
+        return value
+    delta = dt.timedelta(0)
+    if offset not in "Zz":
+        delta = dt.timedelta(hours=int(offset[1:3]), minutes=int(offset[4:6]))
+        delta = delta if offset[0] == "+" else -delta
+    return value - delta + dt.timedelta(hours=9)
 
 
 def parse_date(text: str) -> dt.date:
     """A ``YYYY-MM-DD`` date; raises ValueError otherwise."""
-    match = _DATE_RE.match(text)
+    match = _DATE_RE.fullmatch(text)
     if not match:
         raise ValueError("is not a date like 2024-01-31")
     return dt.date(*(int(part) for part in match.groups()))
@@ -97,7 +104,7 @@ def parse_date(text: str) -> dt.date:
 
 def parse_month(text: str) -> dt.date:
     """A ``YYYY-MM`` month as the date of its first day; raises ValueError otherwise."""
-    if not _MONTH_RE.match(text):
+    if not _MONTH_RE.fullmatch(text):
         raise ValueError("is not a month like 2024-01")
     return dt.date(int(text[:4]), int(text[5:7]), 1)
 
@@ -147,7 +154,7 @@ class Field:
     def _parse_string(self, raw: Any, mode: Mode) -> str:
         if not isinstance(raw, str):
             raise TypeError("must be a string")
-        if not _TEXT_RE.match(raw):
+        if not _TEXT_RE.fullmatch(raw) or _SURROGATE_RE.search(raw):
             raise ValueError("contains a character that is not allowed")
         if self.choices is not None:
             if raw not in self.choices:
@@ -164,13 +171,13 @@ class Field:
 
     def _parse_email(self, raw: Any, mode: Mode) -> str:
         value = self._parse_string(raw, mode)
-        if not _EMAIL_RE.match(value):
+        if not _EMAIL_RE.fullmatch(value):
             raise ValueError("is not an email address")
         return value.lower()
 
     def _parse_integer(self, raw: Any, mode: Mode) -> int:
         text = raw.replace(",", "") if mode == "form" and isinstance(raw, str) else raw
-        if mode != "json" and isinstance(text, str) and _INT_RE.match(text):
+        if mode != "json" and isinstance(text, str) and _INT_RE.fullmatch(text):
             value = int(text)
         elif _is_integral(raw):
             value = int(raw)
@@ -192,7 +199,7 @@ class Field:
     def _parse_datetime(self, raw: Any, mode: Mode) -> dt.datetime:
         if not isinstance(raw, str):
             raise TypeError("must be a date-time string")
-        return parse_datetime(raw, strict=mode != "form")
+        return parse_datetime(raw)
 
     def _parse_date(self, raw: Any, mode: Mode) -> dt.date:
         if not isinstance(raw, str):
@@ -226,13 +233,19 @@ class Field:
         elif self.kind == "boolean":
             schema = {"type": "boolean"}
         elif self.kind == "datetime":
-            schema = {"type": "string", "format": "date-time"}
+            schema = {
+                "type": "string",
+                "pattern": DATETIME_PATTERN,
+                "example": "2024-01-31T12:30:00+09:00",
+            }
         elif self.kind == "date":
             schema = {"type": "string", "format": "date"}
         elif self.kind == "month":
             schema = {"type": "string", "pattern": MONTH_PATTERN, "example": "2024-01"}
         if self.nullable:
             schema["nullable"] = True
+            if "enum" in schema:  # OpenAPI 3.0.3: null must also be an enum value
+                schema["enum"] = [*schema["enum"], None]
         if self.default is not MISSING:
             schema["default"] = self.default
         if self.description:
@@ -258,9 +271,9 @@ class Spec:
 
         Args:
             data: The decoded JSON value, or a form/query mapping of strings.
-            mode: ``json`` checks JSON types strictly and rejects unknown keys; ``query``
-                and ``form`` convert strings and ignore unknown keys; ``form`` also trims
-                text and treats empty strings as absent.
+            mode: ``json`` checks JSON types strictly; ``query`` and ``form`` convert
+                strings. Both reject unknown keys; ``form`` ignores them (buttons, the CSRF
+                token), trims text and treats empty strings as absent.
             partial: Update semantics: no field is required and defaults are not applied.
             prefix: Prefix for field names in messages, e.g. ``items[3].``.
 
@@ -271,11 +284,11 @@ class Spec:
         if not isinstance(data, Mapping):
             raise BadRequest(f"{prefix.rstrip('.') or 'request body'} must be a JSON object")
         known = {f.name for f in self.fields}
-        if mode == "json":
+        if mode != "form":
             for key in data:
                 if key not in known:
                     where = f"{prefix}{key}"
-                    raise ValidationError(f"{where} is not a known field", where)
+                    raise ValidationError(f"{where!r} is not a known field", where)
         clean: dict[str, Any] = {}
         for fld in self.fields:
             raw = data.get(fld.name, MISSING)

@@ -1,4 +1,4 @@
-"""API: the user's profile (get, edit)."""
+"""API: the user's profile (get, edit) and password change."""
 
 from __future__ import annotations
 
@@ -24,11 +24,19 @@ def get_profile() -> dict[str, Any]:
 @bp.patch("")
 @token_required
 def edit() -> dict[str, Any]:
-    """Change name, email, password (with current_password) or profile attributes."""
-    user = users.update_profile(
+    """Change name, email or profile attributes."""
+    data = body(users.PROFILE_UPDATE, partial=True)
+    return users.user_dict(users.update_profile(write_db(), g.user_id, data))
+
+
+@bp.post("/password")
+@token_required
+def change_password() -> tuple[str, int]:
+    """Set a new password (needs the current one); existing tokens stay valid."""
+    users.change_password(
         write_db(),
         g.user,
-        body(users.PROFILE_UPDATE, partial=True),
+        body(users.PASSWORD_CHANGE),
         hash_method=current_app.config["PASSWORD_HASH_METHOD"],
     )
-    return users.user_dict(user)
+    return "", 204

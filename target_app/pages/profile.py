@@ -26,12 +26,15 @@ def edit() -> PageResult:
     """Edit name, email, profile attributes; the password only when a new one is typed."""
 
     def submit() -> Response:
-        users.update_profile(
-            write_db(),
-            g.user,
-            users.PROFILE_UPDATE.parse(request.form, mode="form", partial=True),
-            hash_method=current_app.config["PASSWORD_HASH_METHOD"],
-        )
+        profile = users.PROFILE_UPDATE.parse(request.form, mode="form", partial=True)
+        if request.form.get("new_password"):
+            users.change_password(
+                write_db(),
+                g.user,
+                users.PASSWORD_CHANGE.parse(request.form, mode="form"),
+                hash_method=current_app.config["PASSWORD_HASH_METHOD"],
+            )
+        users.update_profile(write_db(), g.user_id, profile)
         flash("내 정보를 저장했어요.")
         return redirect(url_for("pages_profile.mypage"))
 

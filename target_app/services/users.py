@@ -6,13 +6,13 @@ import hashlib
 import secrets
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from monilab.schema import GENDERS
-from target_app.errors import Conflict, Unauthorized, ValidationError
+from target_app.errors import Conflict, Forbidden, Unauthorized
 from target_app.models import MAX_AMOUNT, ApiToken, User
 from target_app.services.common import iso
 from target_app.validation import Field, Spec
@@ -44,22 +44,14 @@ LOGIN = Spec(
         Field("password", "password", required=True, min_length=1, max_length=128),
     )
 )
-PROFILE_UPDATE = Spec(
+PROFILE_UPDATE = Spec((_EMAIL, _NAME, *_PROFILE_FIELDS))
+"""Profile edit: every field optional (the password has its own request)."""
+PASSWORD_CHANGE = Spec(
     (
-        _EMAIL,
-        _NAME,
-        _NEW_PASSWORD,
-        Field(
-            "current_password",
-            "password",
-            min_length=1,
-            max_length=128,
-            description="required when changing the password",
-        ),
-        *_PROFILE_FIELDS,
+        Field("current_password", "password", required=True, min_length=1, max_length=128),
+        Field("new_password", "password", required=True, min_length=8, max_length=128),
     )
 )
-"""Profile edit: every field optional; a new ``password`` needs ``current_password``."""
 
 _DUMMY_HASH = "scrypt:32768:8:1$dummydummydummy$" + "0" * 128
 
@@ -130,38 +122,34 @@ def get_user(session: Session, user_id: int) -> User | None:
     return session.get(User, user_id)
 
 
-def update_profile(session: Session, user: User, data: dict[str, Any], *, hash_method: str) -> User:
-    """Apply validated :data:`PROFILE_UPDATE` data to a user; returns the updated row.
-
-    Args:
-        session: A write session.
-        user: The user as loaded for authentication; passwords are checked and hashed
-            from it before ``session`` is touched, so no lock is held meanwhile.
-        data: Validated fields.
-        hash_method: Werkzeug hash method for a new password.
-    """
-    fields = dict(data)
-    current = fields.pop("current_password", None)
-    password = fields.pop("password", None)
-    if password is not None:
-        if current is None:
-            raise ValidationError(
-                "current_password is required to change the password", "current_password"
-            )
-        if not check_password_hash(user.password_hash, current):
-            raise ValidationError("current_password is wrong", "current_password")
-        fields["password_hash"] = hash_password(password, hash_method)
-    row = session.get(User, user.id)
-    if row is None:
+def update_profile(session: Session, user_id: int, data: dict[str, Any]) -> User:
+    """Apply validated :data:`PROFILE_UPDATE` data; Conflict if the new email is taken."""
+    user = session.get(User, user_id)
+    if user is None:
         raise Unauthorized("the user no longer exists")
-    for key, value in fields.items():
-        setattr(row, key, value)
+    for key, value in data.items():
+        setattr(user, key, value)
     try:
         session.commit()
     except IntegrityError:
         session.rollback()
         raise Conflict("email is already registered", "email") from None
-    return row
+    return user
+
+
+def change_password(
+    session: Session, user: User, data: dict[str, Any], *, hash_method: str
+) -> None:
+    """Set a new password after checking the current one (Forbidden when it is wrong).
+
+    The check and the new hash are computed from ``user`` (as loaded for authentication)
+    before ``session`` is touched, so no database lock is held during the slow hashing.
+    """
+    if not check_password_hash(user.password_hash, data["current_password"]):
+        raise Forbidden("current_password is wrong", "current_password")
+    new_hash = hash_password(data["new_password"], hash_method)
+    session.execute(update(User).where(User.id == user.id).values(password_hash=new_hash))
+    session.commit()
 
 
 def user_dict(user: User) -> dict[str, Any]:

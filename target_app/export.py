@@ -1,0 +1,143 @@
+"""Export the app's data as a lab dataset (``monilab export``); no Flask needed.
+
+- ``users``: one row per user; ``persona`` is what the client sent at sign-up, else
+  ``unknown``; ``spending_type`` (ground truth) is null; ``agent_id`` and ``name`` ride along.
+- ``transactions``: one row per stored spending (``txn_id`` is the spending id) with the
+  optional ``client_txn_id`` and ``memo``; ``is_anomaly``/``anomaly_kind`` are null.
+- ``events``: one row per request-log line, ``source`` exactly as logged.
+
+Rows are streamed in chunks of ``chunk_rows`` (one Parquet part per chunk), so memory
+stays bounded however big the database or the log. With ``run_id``, only the users who
+signed up with that ``X-Run-Id`` (and their spendings) and that run's events are kept.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+from sqlalchemy import inspect, make_url, select
+
+from monilab.errors import MonilabError
+from monilab.schema import EVENT_SOURCES, EVENTS, DatasetWriter, empty_table
+from target_app.db import Database, sqlite_path
+from target_app.frames import TRANSACTION_FIELDS, USER_FIELDS, arrow_table
+from target_app.models import Spending, User
+from target_app.requestlog import DEFAULT_SOURCE, read_records
+
+log = logging.getLogger(__name__)
+
+CHUNK_ROWS = 50_000
+EVENT_COLUMNS = [field.name for field in EVENTS.schema]
+
+
+def _chunks(rows: Iterable[Any], size: int) -> Iterator[list[Any]]:
+    chunk: list[Any] = []
+    for row in rows:
+        chunk.append(row)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def _open_database(url: str) -> Database:
+    db_file = sqlite_path(url)
+    if db_file is not None and not db_file.is_file():
+        raise MonilabError(f"no app database at {db_file} (run `monilab serve` first?)")
+    db = Database.connect(url)
+    if not inspect(db.engine).has_table(User.__tablename__):
+        db.dispose()
+        raise MonilabError(
+            f"{make_url(url).render_as_string(hide_password=True)} has no Moni tables"
+        )
+    return db
+
+
+def _event_row(record: dict[str, Any]) -> dict[str, Any]:
+    """A request-log record as an events row (KeyError/ValueError when it is not one)."""
+    source = record.get("source")
+    return {
+        "ts": dt.datetime.fromisoformat(record["ts"]),
+        "run_id": record.get("run_id"),
+        "user_id": record.get("user_id"),
+        "agent_id": record.get("agent_id"),
+        "source": source if source in EVENT_SOURCES else DEFAULT_SOURCE,
+        "method": str(record["method"]),
+        "route": str(record["route"]),
+        "status": int(record["status"]),
+        "latency_ms": float(record["latency_ms"]),
+        "bytes": record.get("bytes"),
+    }
+
+
+def iter_events(directory: Path, run_id: str | None = None) -> Iterator[dict[str, Any]]:
+    """Events rows from the request log files; bad lines are logged and skipped."""
+    if not directory.is_dir():
+        return
+    for path, number, record in read_records(directory):
+        try:
+            if record is None:
+                raise ValueError("not a JSON object")
+            row = _event_row(record)
+        except (KeyError, TypeError, ValueError) as exc:
+            log.warning("%s line %d skipped: %s", path.name, number, exc)
+            continue
+        if run_id is None or row["run_id"] == run_id:
+            yield row
+
+
+def export_dataset(
+    out: str | Path,
+    *,
+    database_url: str,
+    request_log_dir: str | Path,
+    run_id: str | None = None,
+    chunk_rows: int = CHUNK_ROWS,
+    overwrite: bool = False,
+) -> dict[str, Any]:
+    """Write users, transactions and events of the app to a dataset; returns its manifest."""
+    db = _open_database(database_url)
+    log_dir = Path(request_log_dir)
+    writer = DatasetWriter(out, sources=["monilab export"], overwrite=overwrite)
+    users = select(User).order_by(User.id)
+    spendings = select(Spending).order_by(Spending.id)
+    if run_id is not None:
+        users = users.where(User.run_id == run_id)
+        spendings = spendings.join(User, User.id == Spending.user_id).where(User.run_id == run_id)
+    try:
+        with db.read() as session:
+            for table, query, fields in (
+                ("users", users, USER_FIELDS),
+                ("transactions", spendings, TRANSACTION_FIELDS),
+            ):
+                rows = session.scalars(query.execution_options(yield_per=chunk_rows))
+                written = False
+                for chunk in _chunks(rows, chunk_rows):
+                    writer.write(table, arrow_table(table, chunk, fields))
+                    session.expunge_all()
+                    written = True
+                if not written:
+                    writer.write(table, empty_table(table))
+    finally:
+        db.dispose()
+    events_written = False
+    for chunk in _chunks(iter_events(log_dir, run_id), chunk_rows):
+        columns = {name: [row[name] for row in chunk] for name in EVENT_COLUMNS}
+        writer.write("events", pa.table(columns, schema=EVENTS.schema))
+        events_written = True
+    if not events_written:
+        writer.write("events", empty_table("events"))
+    writer.meta.update(
+        made_by="monilab export",
+        database=make_url(database_url).render_as_string(hide_password=True),
+        request_log_dir=str(log_dir),
+        request_log_files=len(list(log_dir.glob("*.jsonl"))) if log_dir.is_dir() else 0,
+        run_id=run_id,
+    )
+    return writer.close()
