@@ -58,7 +58,10 @@ class TrialLog:
         except (OSError, json.JSONDecodeError) as exc:
             raise MonilabError(f"cannot read checkpoint {log.path}: {exc}") from None
         if saved.get("fingerprint") != fingerprint:
-            raise MonilabError(f"checkpoint {log.path} belongs to a different calibration run")
+            raise MonilabError(
+                f"checkpoint {log.path} belongs to a different calibration run "
+                "(use another output directory or --no-resume)"
+            )
         log.trials = [Trial(**t) for t in saved["trials"]]
         return log
 

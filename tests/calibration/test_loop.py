@@ -12,6 +12,7 @@ import pytest
 from calibration.loop import calibrate
 from calibration.simulator import Simulator, simulate, targets_from_simulation
 from calibration.targets import default_targets
+from monilab.errors import MonilabError
 from sim.agents.personas import default_personas
 
 COFFEE = "*.categories.coffee.median"
@@ -60,6 +61,8 @@ def test_resume_replays_the_same_trials(tmp_path) -> None:
     assert [t.loss for t in resumed.trials] == [t.loss for t in full.trials]
     saved = json.loads((tmp_path / "part" / "trials.json").read_text())
     assert len(saved["trials"]) == 6
+    with pytest.raises(MonilabError, match="different calibration run"):
+        calibrate(tiny, targets, out_dir=tmp_path / "part", **(kwargs | {"seed": 4}))
 
 
 def test_nelder_mead_baseline_resumes(tmp_path) -> None:
