@@ -13,6 +13,7 @@ import datetime as dt
 import logging
 import multiprocessing as mp
 import platform
+import resource
 import sys
 import time
 from collections.abc import Iterator
@@ -76,6 +77,7 @@ class ShardReport:
     anomalies: int
     daily: pa.Table
     seconds: float
+    peak_rss_kib: int
 
 
 class _TransactionPart:
@@ -129,6 +131,7 @@ def write_shard(pop: Population, shard: int, out: Path) -> ShardReport:
         anomalies=part.anomalies,
         daily=model.daily_table(),
         seconds=time.perf_counter() - began,
+        peak_rss_kib=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
     )
 
 
@@ -153,8 +156,7 @@ def _reports(spec: PopulationSpec, out: Path, workers: int) -> Iterator[ShardRep
         for shard in shards:
             yield write_shard(pop, shard, out)
         return
-    method = "forkserver" if "forkserver" in mp.get_all_start_methods() else "spawn"
-    context = mp.get_context(method)
+    context = mp.get_context("spawn")  # workers are our children (their rusage is counted)
     with context.Pool(min(workers, len(shards)), _init_worker, (spec, str(out))) as pool:
         yield from pool.imap(_worker_task, shards, chunksize=1)
 
@@ -221,7 +223,7 @@ def generate_dataset(
         pop.n_shards,
         workers,
     )
-    daily, totals, shard_seconds = [], {"transactions": 0, "anomalies": 0}, 0.0
+    daily, totals, shard_seconds, peak_kib = [], {"transactions": 0, "anomalies": 0}, 0.0, 0
     bar = tqdm(
         total=pop.n_shards,
         unit="shard",
@@ -243,6 +245,7 @@ def generate_dataset(
             totals["transactions"] += report.transactions
             totals["anomalies"] += report.anomalies
             shard_seconds += report.seconds
+            peak_kib = max(peak_kib, report.peak_rss_kib)
             bar.update(1)
     writer.write(
         "population_daily",
@@ -268,6 +271,7 @@ def generate_dataset(
                 "seconds": round(seconds, 3),
                 "shard_seconds": round(shard_seconds, 3),
                 "rows_per_second": round(totals["transactions"] / max(seconds, 1e-9)),
+                "worker_peak_rss_mib": round(peak_kib / 1024, 1),
                 "python": platform.python_version(),
                 "numpy": np.__version__,
                 "pyarrow": pa.__version__,

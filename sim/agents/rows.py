@@ -63,7 +63,12 @@ class Rows:
             value = columns.get(name, NO_ANOMALY if name == "anomaly" else None)
             if value is None:
                 raise TypeError(f"missing column {name!r}")
-            out[name] = np.broadcast_to(np.asarray(value, dtype=dtype), (n,)).copy()
+            if np.ndim(value) == 0:
+                out[name] = np.full(n, value, dtype=dtype)
+            else:
+                out[name] = np.asarray(value, dtype=dtype)
+                if len(out[name]) != n:
+                    raise ValueError(f"column {name!r} has {len(out[name])} rows, expected {n}")
         return cls(**out)
 
     @classmethod

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 
@@ -20,6 +22,30 @@ def make_cdf(weights: np.ndarray) -> np.ndarray:
     return cdf
 
 
+@dataclass(frozen=True)
+class Categorical:
+    """Grouped categorical distributions, flattened once for repeated vectorised draws.
+
+    Attributes:
+        flat: The ``(G, K)`` CDFs shifted by their group index and raveled (increasing).
+        width: ``K``, the number of outcomes per group.
+    """
+
+    flat: np.ndarray
+    width: int
+
+    @classmethod
+    def of(cls, cdf: np.ndarray) -> Categorical:
+        """Prepare ``(G, K)`` cumulative distributions (see :func:`make_cdf`)."""
+        groups, width = cdf.shape
+        return cls((cdf + np.arange(groups)[:, None]).ravel(), width)
+
+    def draw(self, group: np.ndarray, u: np.ndarray) -> np.ndarray:
+        """One outcome in ``[0, K)`` per row from its group's distribution (int64)."""
+        offset = np.asarray(group, dtype=np.int64)
+        return np.searchsorted(self.flat, u + offset, side="right") - offset * self.width
+
+
 def grouped_choice(cdf: np.ndarray, group: np.ndarray, u: np.ndarray) -> np.ndarray:
     """Draw one index per row from the distribution of its group, in a single search.
 
@@ -31,10 +57,24 @@ def grouped_choice(cdf: np.ndarray, group: np.ndarray, u: np.ndarray) -> np.ndar
     Returns:
         Indices in ``[0, K)`` as int64.
     """
-    groups, k = cdf.shape
-    flat = (cdf + np.arange(groups)[:, None]).ravel()
+    return Categorical.of(cdf).draw(group, u)
+
+
+def weighted_choice(weights: np.ndarray, group: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """Per row, an index drawn in proportion to its group's row of non-negative weights.
+
+    Cheaper than :func:`make_cdf` + :func:`grouped_choice` for weights that change every
+    call (no normalisation): the groups' cumulative weights are laid end to end with a gap
+    of 1 so one search serves all rows. Rows must belong to groups with a positive sum.
+    """
+    width = weights.shape[1]
+    cum = np.cumsum(weights, axis=1)
+    total = cum[:, -1]
+    base = np.concatenate([[0.0], np.cumsum(total + 1.0)[:-1]])
+    flat = (cum + base[:, None]).ravel()
     offset = np.asarray(group, dtype=np.int64)
-    return np.searchsorted(flat, u + offset, side="right") - offset * k
+    found = np.searchsorted(flat, base[offset] + u * total[offset], side="right")
+    return np.minimum(found - offset * width, width - 1)
 
 
 def round_to(amount: np.ndarray, unit: int) -> np.ndarray:

@@ -18,7 +18,7 @@ from sim.agents.calendar import SimCalendar
 from sim.agents.merchants import MerchantCatalog
 from sim.agents.personas import SPEND_CATEGORIES
 from sim.agents.rows import NO_ANOMALY, OUT, Rows
-from sim.agents.sampling import grouped_choice, make_cdf, round_to, time_of_day
+from sim.agents.sampling import Categorical, round_to, time_of_day, weighted_choice
 from sim.agents.tables import SPEND_INDEX, PersonaTables
 
 CARD_UNIT = 100
@@ -37,7 +37,10 @@ class SpendingWorld:
     tables: PersonaTables
     state: AgentState
     vocab_ids: np.ndarray
-    vocab_cdf: np.ndarray
+    vocab: Categorical
+    hours: Categorical
+    methods: Categorical
+    ranks: Categorical
     rng: np.random.Generator
 
     @classmethod
@@ -50,7 +53,16 @@ class SpendingWorld:
     ) -> SpendingWorld:
         """Bundle the shard's pieces with the catalog's everyday vocabulary."""
         ids, cdf = catalog.vocabulary_cdf(SPEND_CATEGORIES)
-        return cls(tables, state, ids, cdf, rng)
+        return cls(
+            tables=tables,
+            state=state,
+            vocab_ids=ids,
+            vocab=Categorical.of(cdf),
+            hours=Categorical.of(tables.hour_cdf),
+            methods=Categorical.of(tables.method_cdf),
+            ranks=Categorical.of(tables.zipf_cdf),
+            rng=rng,
+        )
 
 
 def update_impulse(world: SpendingWorld, paid: np.ndarray) -> None:
@@ -92,7 +104,7 @@ def everyday_rows(world: SpendingWorld, rates: np.ndarray, day_start: int) -> Ro
     rng = world.rng
     counts = rng.poisson(rates.sum(axis=1))
     users = np.repeat(np.arange(len(counts)), counts)
-    cats = grouped_choice(make_cdf(rates), users, rng.random(len(users)))
+    cats = weighted_choice(rates, users, rng.random(len(users)))
     rows = draw_spending(world, users, cats, day_start)
     expected = (rates * world.tables.discretionary[None, :]).sum(axis=1)
     disc = np.bincount(users, weights=world.tables.discretionary[cats], minlength=len(counts))
@@ -131,13 +143,13 @@ def draw_spending(
     p = s.persona[users].astype(np.int64)
     pc = p * N_CATEGORIES + cats
     if hours is None:
-        hours = grouped_choice(t.hour_cdf, pc, rng.random(n))
+        hours = world.hours.draw(pc, rng.random(n))
     ts = day_start + time_of_day(hours, rng)
     log_amount = t.cat_sigma[p, cats] * rng.standard_normal(n)
     raw = t.cat_median[p, cats] * s.amount_scale[users] * np.exp(log_amount) * amount_factor
     if merchants is None:
         merchants = pick_merchants(world, users, cats)
-    method = grouped_choice(t.method_cdf, pc, rng.random(n))
+    method = world.methods.draw(pc, rng.random(n))
     return Rows.build(
         user=users,
         ts=ts,
@@ -154,7 +166,7 @@ def pick_merchants(world: SpendingWorld, users: np.ndarray, cats: np.ndarray) ->
     """A favourite merchant (Zipf over the user's ranking) or, sometimes, any merchant."""
     t, s, rng = world.tables, world.state, world.rng
     p = s.persona[users]
-    slot = grouped_choice(t.zipf_cdf, p, rng.random(len(users)))
+    slot = world.ranks.draw(p, rng.random(len(users)))
     favourite = s.favourites[users, cats, slot]
     other = vocabulary_merchants(world, cats)
     return np.where(rng.random(len(users)) < t.explore_share[p], other, favourite)
@@ -162,5 +174,5 @@ def pick_merchants(world: SpendingWorld, users: np.ndarray, cats: np.ndarray) ->
 
 def vocabulary_merchants(world: SpendingWorld, cats: np.ndarray) -> np.ndarray:
     """Merchants drawn by everyday popularity within each payment's category."""
-    column = grouped_choice(world.vocab_cdf, cats, world.rng.random(len(cats)))
+    column = world.vocab.draw(cats, world.rng.random(len(cats)))
     return world.vocab_ids[cats, column]
