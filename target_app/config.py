@@ -28,7 +28,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from target_app.db import sqlite_path, sqlite_url
+from target_app.db import ensure_sqlite_dir, sqlite_url
 
 log = logging.getLogger(__name__)
 
@@ -71,9 +71,7 @@ def build_config(overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
     config["DB_POOL_SIZE"] = int(config["DB_POOL_SIZE"])
     data_dir = Path(config["MONILAB_DATA_DIR"])
     config["DATABASE_URL"] = database_url_for(data_dir, config.get("DATABASE_URL"))
-    db_file = sqlite_path(config["DATABASE_URL"])
-    if db_file is not None:
-        db_file.parent.mkdir(parents=True, exist_ok=True)
+    ensure_sqlite_dir(config["DATABASE_URL"])
     config.setdefault("REQUEST_LOG_DIR", str(data_dir / "request-log"))
     if not config.get("SECRET_KEY"):
         log.warning(

@@ -74,6 +74,13 @@ def sqlite_path(url: str) -> Path | None:
     return Path(parsed.database)
 
 
+def ensure_sqlite_dir(url: str) -> None:
+    """Create the directory of a SQLite file URL (nothing for other databases)."""
+    db_file = sqlite_path(url)
+    if db_file is not None:
+        db_file.parent.mkdir(parents=True, exist_ok=True)
+
+
 def _tune_sqlite(engine: Engine) -> None:
     """Install the connection pragmas and explicit BEGIN handling on a SQLite engine."""
 

@@ -105,8 +105,8 @@ def export_dataset(
     db = _open_database(database_url)
     log_dir = Path(request_log_dir)
     writer = DatasetWriter(out, sources=["monilab export"], overwrite=overwrite)
-    users = select(User).order_by(User.id)
-    spendings = select(Spending).order_by(Spending.id)
+    users = select(*User.__table__.c).order_by(User.id)
+    spendings = select(*Spending.__table__.c).order_by(Spending.id)
     if run_id is not None:
         users = users.where(User.run_id == run_id)
         spendings = spendings.join(User, User.id == Spending.user_id).where(User.run_id == run_id)
@@ -116,11 +116,11 @@ def export_dataset(
                 ("users", users, USER_FIELDS),
                 ("transactions", spendings, TRANSACTION_FIELDS),
             ):
-                rows = session.scalars(query.execution_options(yield_per=chunk_rows))
+                # Plain rows (no ORM identity map), fetched chunk by chunk.
+                result = session.execute(query.execution_options(yield_per=chunk_rows))
                 written = False
-                for chunk in _chunks(rows, chunk_rows):
+                for chunk in result.partitions():
                     writer.write(table, arrow_table(table, chunk, fields))
-                    session.expunge_all()
                     written = True
                 if not written:
                     writer.write(table, empty_table(table))

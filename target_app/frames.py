@@ -61,7 +61,7 @@ USER_FIELDS: Mapping[str, Callable[[User], Any]] = {
 def arrow_table(
     table: str, rows: Iterable[Any], fields: Mapping[str, Callable[[Any], Any]]
 ) -> pa.Table:
-    """Rows as an Arrow table typed by the named contract (all-null columns included)."""
+    """Rows (ORM objects or table rows) as an Arrow table typed by the named contract."""
     rows = list(rows)
     contract = contract_for(table)
     return pa.table(

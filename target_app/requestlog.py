@@ -21,7 +21,7 @@ Why this is safe and cheap: each process opens its own file with ``O_APPEND`` an
 each line with a single ``os.write`` (lines are far below ``PIPE_BUF``), so threads never
 interleave, no buffer can be lost when a worker exits or is killed, and there is no
 cross-process locking. A line costs a few microseconds. ``monilab export`` reads every
-``*.jsonl`` file of the directory.
+``*.jsonl`` file of the directory (this module imports Flask only in :func:`install`).
 """
 
 from __future__ import annotations
@@ -35,12 +35,13 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
-
-from flask import Flask, Response, g, request
+from typing import TYPE_CHECKING, Any
 
 from monilab.schema import EVENT_SOURCES
 from target_app.models import KST
+
+if TYPE_CHECKING:
+    from flask import Flask, Request, Response
 
 log = logging.getLogger(__name__)
 
@@ -92,18 +93,20 @@ class RequestLog:
             self._fd = None
 
 
-def _header(name: str) -> str | None:
+def _header(request: Request, name: str) -> str | None:
     value = request.headers.get(name)
     return value[:HEADER_LIMIT] if value else None
 
 
-def _source() -> str:
+def source_of(request: Request) -> str:
+    """The request's ``X-Source`` if it is a known event source, else ``api``."""
     value = (request.headers.get("X-Source") or "").strip().lower()
     return value if value in EVENT_SOURCES else DEFAULT_SOURCE
 
 
 def install(app: Flask, request_log: RequestLog) -> None:
     """Log every request of ``app`` (register this before other ``before_request`` hooks)."""
+    from flask import g, request
 
     @app.before_request
     def _start_clock() -> None:
@@ -120,9 +123,9 @@ def install(app: Flask, request_log: RequestLog) -> None:
         request_log.write(
             {
                 "ts": g.request_ts.isoformat(timespec="microseconds"),
-                "run_id": _header("X-Run-Id"),
-                "agent_id": _header("X-Agent-Id"),
-                "source": _source(),
+                "run_id": _header(request, "X-Run-Id"),
+                "agent_id": _header(request, "X-Agent-Id"),
+                "source": source_of(request),
                 "user_id": g.get("user_id"),
                 "method": request.method,
                 "route": rule.rule if rule is not None else UNMATCHED,

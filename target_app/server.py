@@ -25,7 +25,7 @@ from typing import Any
 from gunicorn.app.base import BaseApplication
 
 from target_app.config import database_url_for
-from target_app.db import Database, init_db
+from target_app.db import Database, ensure_sqlite_dir, init_db
 
 log = logging.getLogger(__name__)
 
@@ -103,6 +103,7 @@ def serve(options: ServeOptions) -> None:
     data_dir.mkdir(parents=True, exist_ok=True)
     url = database_url_for(data_dir, options.database_url)
     os.environ.setdefault("MONILAB_SECRET_KEY", secrets.token_hex(32))
+    ensure_sqlite_dir(url)
     db = Database.connect(url)
     try:
         init_db(db)

@@ -57,7 +57,7 @@ def postgres_schema_url(postgres_server_url: str) -> Iterator[str]:
 def database_url(request: pytest.FixtureRequest, tmp_path: Any) -> str:
     """A fresh, empty database: SQLite, then PostgreSQL."""
     if request.param == "sqlite":
-        return sqlite_url(tmp_path / "db")
+        return sqlite_url(tmp_path)
     return request.getfixturevalue("postgres_schema_url")
 
 

@@ -57,7 +57,7 @@ def sign_up(client: FlaskClient, name: str = "alice", **extra: Any) -> ApiUser:
 
 
 def spending(**overrides: Any) -> dict[str, Any]:
-    """A valid spending body."""
+    """A valid spending body (an override of None leaves the field out)."""
     body = {
         "spent_at": "2024-01-03T12:07:00+09:00",
         "amount": 41900,
@@ -66,7 +66,7 @@ def spending(**overrides: Any) -> dict[str, Any]:
         "client_txn_id": uuid.uuid4().hex,
     }
     body.update(overrides)
-    return body
+    return {key: value for key, value in body.items() if value is not None}
 
 
 def csrf_token(page: TestResponse) -> str:

@@ -33,7 +33,7 @@ from target_app.config import MAX_REQUEST_BYTES
     ],
 )
 def test_bad_spending_fields_are_named(alice, change, field, status):
-    response = alice.post("/api/v1/spendings", json=spending(**change))
+    response = alice.post("/api/v1/spendings", json={**spending(), **change})
     assert response.status_code == status
     assert response.json["field"] == field
     assert field in response.json["error"]
