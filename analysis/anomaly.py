@@ -164,12 +164,25 @@ class AnomalyScorer(BaseEstimator):
 METHODS = ("iqr", "isolation_forest", "kmeans", "ensemble")
 
 
-def cell_scores(tx: pd.DataFrame, scorer: AnomalyScorer) -> pd.DataFrame:
-    """IQR cells with every method's score and the injected label (``is_anomaly``)."""
-    cells = iqr_cells(tx)
+def score_transactions(tx: pd.DataFrame, scorer: AnomalyScorer) -> pd.DataFrame:
+    """Transaction keys (``txn_id, user_id, ts, day, category, amount, merchant``) and scores."""
     feats = transaction_features(tx)
-    scored = pd.concat([feats[CELL_KEYS], scorer.score_samples(feats)], axis=1)
-    per_cell = scored.groupby(CELL_KEYS, observed=True).max().reset_index()
+    keys = ["txn_id", "user_id", "ts", "day", "category", "amount", "merchant"]
+    return pd.concat([feats[keys], scorer.score_samples(feats)], axis=1)
+
+
+def cell_scores(
+    tx: pd.DataFrame, scorer: AnomalyScorer, scored: pd.DataFrame | None = None
+) -> pd.DataFrame:
+    """IQR cells with every method's score and the injected label (``is_anomaly``).
+
+    ``scored`` reuses :func:`score_transactions` output for the same ``tx``.
+    """
+    cells = iqr_cells(tx)
+    if scored is None:
+        scored = score_transactions(tx, scorer)
+    columns = [*CELL_KEYS, "isolation_forest", "kmeans", "ensemble"]
+    per_cell = scored[columns].groupby(CELL_KEYS, observed=True).max().reset_index()
     cells = cells.merge(per_cell, on=CELL_KEYS, how="left")
     if "is_anomaly" in tx.columns:
         checked = check_transactions(tx)
@@ -231,12 +244,13 @@ def notifications(cells: pd.DataFrame) -> pd.DataFrame:
     return out.sort_values(["user_id", "notify_on", "kind"]).reset_index(drop=True)
 
 
-def monthly_top_risky(tx: pd.DataFrame, scorer: AnomalyScorer, top: int = 10) -> pd.DataFrame:
-    """Each user's ``top`` riskiest transactions per month by ensemble score."""
-    feats = transaction_features(tx)
-    scored = feats[["txn_id", "user_id", "ts", "category", "merchant", "amount"]].assign(
-        score=scorer.score_samples(feats)["ensemble"].to_numpy(),
-        month=feats["ts"].dt.to_period("M").astype(str),
+def monthly_top_risky(scored: pd.DataFrame, top: int = 10) -> pd.DataFrame:
+    """Each user's ``top`` riskiest transactions per month by ensemble score.
+
+    ``scored`` is :func:`score_transactions` output.
+    """
+    scored = scored[["txn_id", "user_id", "ts", "category", "merchant", "amount"]].assign(
+        score=scored["ensemble"].to_numpy(), month=scored["ts"].dt.to_period("M").astype(str)
     )
     scored = scored.sort_values(["user_id", "month", "score"], ascending=[True, True, False])
     scored["rank"] = scored.groupby(["user_id", "month"]).cumcount() + 1

@@ -27,7 +27,7 @@ def dataset_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def other_dataset_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A smaller dataset with another seed, for cross-population evaluation."""
     out = tmp_path_factory.mktemp("analysis") / "other"
-    generate_dataset(out, users=120, days=DAYS, start="2024-01-01", seed=SEED + 1, progress=False)
+    generate_dataset(out, users=80, days=DAYS, start="2024-01-01", seed=SEED + 1, progress=False)
     return out
 
 

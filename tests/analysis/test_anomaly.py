@@ -84,7 +84,7 @@ def test_messages_follow_the_seed() -> None:
 def test_monthly_top_ten_and_round_trip(
     some: pd.DataFrame, scorer: anomaly.AnomalyScorer, tmp_path: Path
 ) -> None:
-    report = anomaly.monthly_top_risky(some, scorer)
+    report = anomaly.monthly_top_risky(anomaly.score_transactions(some, scorer))
     assert report.groupby(["user_id", "month"]).size().max() <= 10
     joblib.dump(scorer, tmp_path / "a.joblib")
     feats = anomaly.transaction_features(some.head(500))

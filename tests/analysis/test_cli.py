@@ -1,0 +1,77 @@
+"""Tests for ``monilab train`` and ``monilab evaluate``."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from monilab.cli import main
+from monilab.schema import SPENDING_TYPES, read_dataset, write_dataset
+from target_app.services.spending_type import load_type_model
+
+
+@pytest.fixture(scope="module")
+def models(other_dataset_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("models")
+    code = main(["train", "--data", str(other_dataset_dir), "--out", str(out), "--trees", "10"])
+    assert code == 0
+    return out
+
+
+def test_train_writes_metrics_card_and_artifacts(models: Path) -> None:
+    metrics = json.loads((models / "metrics.json").read_text())
+    held_out = metrics["types"]["held_out"]
+    for name in ("random_forest", "xgboost", "lightgbm", "kmeans"):
+        assert 0 <= held_out[name]["macro_f1"] <= 1
+    for method in ("iqr", "isolation_forest", "kmeans", "ensemble"):
+        assert 0 <= metrics["anomaly"][method]["pr_auc"] <= 1
+    fc = metrics["forecast"]
+    assert fc["train_last_week"] < fc["test_first_week"]
+    for key in ("last_week", "mean_4_weeks", "seasonal_naive", "two_stage_lightgbm"):
+        assert fc[key]["cells"]["wape"] >= 0
+    card = (models / "model_card.html").read_text()
+    assert "Spending type" in card
+    for png in ("confusion.png", "pr_curves.png", "forecast.png"):
+        assert (models / png).stat().st_size > 1000
+
+
+def test_app_artifact_matches_the_app_interface(models: Path, other_dataset_dir: Path) -> None:
+    model = load_type_model(models / "spending_type.joblib")
+    tx = read_dataset(other_dataset_dir).frame("transactions")
+    one = tx[tx["user_id"] == tx["user_id"].iloc[0]].drop(columns=["is_anomaly", "anomaly_kind"])
+    assert model.predict_user(one.sort_values("ts", ascending=False)) in SPENDING_TYPES
+    assert isinstance(model.min_spendings, int)
+
+
+def test_evaluate_on_another_dataset(models: Path, dataset_dir: Path, tmp_path: Path) -> None:
+    some = tmp_path / "some"
+
+    data = read_dataset(dataset_dir)
+    users = data.frame("users")
+    keep = users["user_id"] <= 60
+    tx = data.frame("transactions")
+    write_dataset(some, {"users": users[keep], "transactions": tx[tx["user_id"] <= 60]})
+    out = tmp_path / "eval.json"
+    assert main(["evaluate", "--models", str(models), "--data", str(some), "--out", str(out)]) == 0
+    result = json.loads(out.read_text())
+    assert 0 <= result["types"]["random_forest"]["macro_f1"] <= 1
+    assert "forecast" in result
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["train", "--data", "/nonexistent/data", "--out", "OUT"],
+        ["evaluate", "--models", "/nonexistent/models", "--data", "DATA"],
+        ["train", "--data", "DATA", "--out", "OUT", "--trees", "0"],
+    ],
+)
+def test_bad_input_exits_2(
+    argv: list[str], tmp_path: Path, dataset_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = [a.replace("OUT", str(tmp_path / "m")).replace("DATA", str(dataset_dir)) for a in argv]
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("monilab ") and "\n" not in err
