@@ -10,202 +10,10 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-from monilab.schema import CATEGORIES, DIRECTIONS, METHODS, SPENDING_TYPES
-from target_app.models import ACCOUNT_KINDS, NOTIFICATION_KINDS
+from target_app.openapi_schemas import SCHEMAS, obj, ref
 from target_app.services import analysis, assets, goals, notifications, spendings, users
 from target_app.services.common import MAX_ID
 from target_app.validation import Spec
-
-_STR = {"type": "string"}
-_INT = {"type": "integer"}
-_NSTR = {"type": "string", "nullable": True}
-_NINT = {"type": "integer", "nullable": True}
-_TIME = {"type": "string", "format": "date-time"}
-_DATE = {"type": "string", "format": "date"}
-
-
-def _ref(name: str) -> dict[str, str]:
-    return {"$ref": f"#/components/schemas/{name}"}
-
-
-def _object(properties: dict[str, Any], *, required: bool = True) -> dict[str, Any]:
-    """An object schema whose listed properties are all present (answers always carry them)."""
-    schema: dict[str, Any] = {"type": "object", "properties": properties}
-    if required:
-        schema["required"] = list(properties)
-    return schema
-
-
-def _pattern_item(key: str) -> dict[str, Any]:
-    return _object({key: _INT, "spent": _INT, "count": _INT})
-
-
-SCHEMAS: dict[str, Any] = {
-    "Error": _object({"error": _STR, "field": _NSTR}),
-    "User": _object(
-        {
-            "id": _INT,
-            "email": _STR,
-            "name": _STR,
-            "persona": _NSTR,
-            "agent_id": _NSTR,
-            "age": _NINT,
-            "gender": {"type": "string", "enum": ["m", "f"], "nullable": True},
-            "occupation": _NSTR,
-            "region": _NSTR,
-            "monthly_income": _NINT,
-            "spending_type": {"type": "string", "enum": list(SPENDING_TYPES), "nullable": True},
-            "created_at": _TIME,
-        }
-    ),
-    "Token": _object(
-        {"token": _STR, "token_type": {"type": "string", "enum": ["Bearer"]}, "user": _ref("User")}
-    ),
-    "Spending": _object(
-        {
-            "id": _INT,
-            "spent_at": _TIME,
-            "amount": {"type": "integer", "minimum": 1},
-            "category": {"type": "string", "enum": list(CATEGORIES)},
-            "direction": {"type": "string", "enum": list(DIRECTIONS)},
-            "method": {"type": "string", "enum": list(METHODS)},
-            "merchant": _NSTR,
-            "memo": _NSTR,
-            "client_txn_id": _NSTR,
-            "created_at": _TIME,
-        }
-    ),
-    "SpendingPage": _object(
-        {
-            "items": {"type": "array", "items": _ref("Spending")},
-            "total": _INT,
-            "limit": _INT,
-            "offset": _INT,
-        }
-    ),
-    "BatchResult": _object(
-        {
-            "items": {
-                "type": "array",
-                "items": _object(
-                    {
-                        "status": {"type": "integer", "enum": [200, 201]},
-                        "spending": _ref("Spending"),
-                    }
-                ),
-            },
-            "created": _INT,
-            "replayed": _INT,
-        }
-    ),
-    "Account": _object(
-        {
-            "id": _INT,
-            "kind": {"type": "string", "enum": list(ACCOUNT_KINDS)},
-            "institution": _STR,
-            "name": _STR,
-            "opening_balance": _INT,
-        }
-    ),
-    "Mydata": _object(
-        {"accounts": {"type": "array", "items": _ref("Account")}, "created": {"type": "boolean"}}
-    ),
-    "Assets": _object(
-        {
-            "mydata_started": {"type": "boolean"},
-            "total": _INT,
-            "holdings": {
-                "type": "array",
-                "items": _object(
-                    {
-                        "kind": {"type": "string", "enum": ["checking", "securities", "savings"]},
-                        "label": _STR,
-                        "institution": _NSTR,
-                        "balance": _INT,
-                        "account_id": _NINT,
-                    }
-                ),
-            },
-        }
-    ),
-    "Analysis": _object(
-        {
-            "month": {"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}$"},
-            "monthly": {
-                "type": "array",
-                "items": _object({"month": _STR, "spent": _INT, "count": _INT}),
-            },
-            "categories": {
-                "type": "array",
-                "items": _object(
-                    {
-                        "category": {"type": "string", "enum": list(CATEGORIES)},
-                        "label": _STR,
-                        "spent": _INT,
-                        "share": {"type": "number", "minimum": 0, "maximum": 1},
-                    }
-                ),
-            },
-            "weekdays": {
-                "type": "array",
-                "minItems": 7,
-                "maxItems": 7,
-                "items": _object({"weekday": _INT, "label": _STR, "spent": _INT, "count": _INT}),
-            },
-            "hours": {
-                "type": "array",
-                "minItems": 24,
-                "maxItems": 24,
-                "items": _pattern_item("hour"),
-            },
-            "change": _object(
-                {
-                    "vs_previous_month_pct": {"type": "number", "nullable": True},
-                    "vs_previous_3_months_avg_pct": {"type": "number", "nullable": True},
-                }
-            ),
-            "insights": {"type": "array", "items": _STR},
-        }
-    ),
-    "SpendingType": {
-        "type": "object",
-        "required": ["status", "spendings"],
-        "properties": {
-            "status": {"type": "string", "enum": ["ok", "not_enough_data"]},
-            "spendings": _INT,
-            "type": {"type": "string", "enum": list(SPENDING_TYPES)},
-            "name": _STR,
-            "tagline": _NSTR,
-            "description": _NSTR,
-            "reason": _STR,
-            "min_spendings": _INT,
-        },
-    },
-    "Goal": _object(
-        {
-            "id": _INT,
-            "title": _STR,
-            "target_amount": _INT,
-            "deadline": {**_DATE, "nullable": True},
-            "achieved": {"type": "boolean"},
-            "progress": {"type": "number", "minimum": 0, "maximum": 1},
-            "created_at": _TIME,
-            "updated_at": _TIME,
-        }
-    ),
-    "Notification": _object(
-        {
-            "id": _INT,
-            "day": _DATE,
-            "kind": {"type": "string", "enum": list(NOTIFICATION_KINDS)},
-            "message": _STR,
-            "read": {"type": "boolean"},
-            "created_at": _TIME,
-            "read_at": {**_TIME, "nullable": True},
-        }
-    ),
-    "Health": _object({"status": {"type": "string", "enum": ["ok", "error"]}, "database": _STR}),
-}
 
 
 def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
@@ -213,7 +21,7 @@ def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
 
 
 def _error(description: str) -> dict[str, Any]:
-    return _json(_ref("Error"), description)
+    return _json(ref("Error"), description)
 
 
 def _operation(
@@ -265,7 +73,7 @@ def _paths() -> dict[str, Any]:
         "/api/v1/auth/signup": {
             "post": _operation(
                 "Sign up; answers a bearer token",
-                {201: _json(_ref("Token"), "Created"), 409: conflict},
+                {201: _json(ref("Token"), "Created"), 409: conflict},
                 body=users.SIGNUP.json_schema(),
                 secured=False,
             )
@@ -273,7 +81,7 @@ def _paths() -> dict[str, Any]:
         "/api/v1/auth/login": {
             "post": _operation(
                 "Log in; answers a new bearer token",
-                {200: _json(_ref("Token"), "Logged in"), 401: _error("Wrong email or password")},
+                {200: _json(ref("Token"), "Logged in"), 401: _error("Wrong email or password")},
                 body=users.LOGIN.json_schema(),
                 secured=False,
             )
@@ -285,8 +93,8 @@ def _paths() -> dict[str, Any]:
             "post": _operation(
                 "Link the virtual accounts once (idempotent)",
                 {
-                    201: _json(_ref("Mydata"), "Linked"),
-                    200: _json(_ref("Mydata"), "Already linked"),
+                    201: _json(ref("Mydata"), "Linked"),
+                    200: _json(ref("Mydata"), "Already linked"),
                 },
                 body=assets.MYDATA_START.json_schema(),
             )
@@ -295,15 +103,15 @@ def _paths() -> dict[str, Any]:
             "post": _operation(
                 "Store a spending (idempotent by client_txn_id)",
                 {
-                    201: _json(_ref("Spending"), "Stored"),
-                    200: _json(_ref("Spending"), "Replay: the stored spending"),
+                    201: _json(ref("Spending"), "Stored"),
+                    200: _json(ref("Spending"), "Replay: the stored spending"),
                     409: _error("client_txn_id already used for a different spending"),
                 },
                 body=spendings.SPENDING.json_schema(),
             ),
             "get": _operation(
                 "List spendings, newest first",
-                {200: _json(_ref("SpendingPage"), "A page of spendings")},
+                {200: _json(ref("SpendingPage"), "A page of spendings")},
                 query=spendings.LIST_QUERY,
             ),
         },
@@ -311,8 +119,8 @@ def _paths() -> dict[str, Any]:
             "post": _operation(
                 f"Store up to {spendings.MAX_BATCH} spendings atomically",
                 {
-                    201: _json(_ref("BatchResult"), "At least one stored"),
-                    200: _json(_ref("BatchResult"), "All were replays"),
+                    201: _json(ref("BatchResult"), "At least one stored"),
+                    200: _json(ref("BatchResult"), "All were replays"),
                     409: _error("A client_txn_id was already used for a different spending"),
                 },
                 body=spendings.batch_json_schema(),
@@ -321,41 +129,41 @@ def _paths() -> dict[str, Any]:
         "/api/v1/spendings/{spending_id}": {
             "get": _operation(
                 "One spending",
-                {200: _json(_ref("Spending"), "The spending")},
+                {200: _json(ref("Spending"), "The spending")},
                 path_id="spending_id",
             )
         },
         "/api/v1/analysis": {
             "get": _operation(
                 "Spending analysis around a month",
-                {200: _json(_ref("Analysis"), "The analysis")},
+                {200: _json(ref("Analysis"), "The analysis")},
                 query=analysis.QUERY,
             )
         },
         "/api/v1/type": {
             "get": _operation(
                 "Spending type from the model, or not_enough_data",
-                {200: _json(_ref("SpendingType"), "The type or why it is unknown")},
+                {200: _json(ref("SpendingType"), "The type or why it is unknown")},
             )
         },
         "/api/v1/assets": {
-            "get": _operation("Total assets", {200: _json(_ref("Assets"), "The assets")})
+            "get": _operation("Total assets", {200: _json(ref("Assets"), "The assets")})
         },
         "/api/v1/goals": {
             "get": _operation(
                 "List goals",
-                {200: _json(_object({"items": {"type": "array", "items": _ref("Goal")}}), "Goals")},
+                {200: _json(obj({"items": {"type": "array", "items": ref("Goal")}}), "Goals")},
             ),
             "post": _operation(
                 "Create a goal",
-                {201: _json(_ref("Goal"), "Created")},
+                {201: _json(ref("Goal"), "Created")},
                 body=goals.GOAL_CREATE.json_schema(),
             ),
         },
         "/api/v1/goals/{goal_id}": {
             "patch": _operation(
                 "Update a goal",
-                {200: _json(_ref("Goal"), "Updated")},
+                {200: _json(ref("Goal"), "Updated")},
                 body=goals.GOAL_UPDATE.json_schema(partial=True),
                 path_id="goal_id",
             )
@@ -365,7 +173,7 @@ def _paths() -> dict[str, Any]:
                 "List notifications (stores the daily alert when due)",
                 {
                     200: _json(
-                        _object({"items": {"type": "array", "items": _ref("Notification")}}),
+                        obj({"items": {"type": "array", "items": ref("Notification")}}),
                         "Notifications",
                     )
                 },
@@ -375,15 +183,15 @@ def _paths() -> dict[str, Any]:
         "/api/v1/notifications/{notification_id}/read": {
             "post": _operation(
                 "Mark a notification read",
-                {200: _json(_ref("Notification"), "Marked read")},
+                {200: _json(ref("Notification"), "Marked read")},
                 path_id="notification_id",
             )
         },
         "/api/v1/profile": {
-            "get": _operation("The profile", {200: _json(_ref("User"), "The user")}),
+            "get": _operation("The profile", {200: _json(ref("User"), "The user")}),
             "patch": _operation(
                 "Edit the profile",
-                {200: _json(_ref("User"), "Updated"), 409: conflict},
+                {200: _json(ref("User"), "Updated"), 409: conflict},
                 body=users.PROFILE_UPDATE.json_schema(partial=True),
             ),
         },
@@ -413,8 +221,8 @@ def _paths() -> dict[str, Any]:
             "get": _operation(
                 "Health check (database)",
                 {
-                    200: _json(_ref("Health"), "Healthy"),
-                    503: _json(_ref("Health"), "Database down"),
+                    200: _json(ref("Health"), "Healthy"),
+                    503: _json(ref("Health"), "Database down"),
                 },
                 secured=False,
             )

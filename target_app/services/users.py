@@ -61,6 +61,15 @@ def hash_password(password: str, method: str) -> str:
     return generate_password_hash(password, method=method)
 
 
+def _commit_unique_email(session: Session) -> None:
+    """Commit; a clash on the unique email (also a concurrent one) is a 409 on ``email``."""
+    try:
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        raise Conflict("email is already registered", "email") from None
+
+
 def sign_up(
     session: Session, data: dict[str, Any], *, hash_method: str, run_id: str | None = None
 ) -> User:
@@ -69,11 +78,7 @@ def sign_up(
     password_hash = hash_password(fields.pop("password"), hash_method)  # before any lock
     user = User(password_hash=password_hash, run_id=run_id, **fields)
     session.add(user)
-    try:
-        session.commit()
-    except IntegrityError:
-        session.rollback()
-        raise Conflict("email is already registered", "email") from None
+    _commit_unique_email(session)
     return user
 
 
@@ -129,11 +134,7 @@ def update_profile(session: Session, user_id: int, data: dict[str, Any]) -> User
         raise Unauthorized("the user no longer exists")
     for key, value in data.items():
         setattr(user, key, value)
-    try:
-        session.commit()
-    except IntegrityError:
-        session.rollback()
-        raise Conflict("email is already registered", "email") from None
+    _commit_unique_email(session)
     return user
 
 
