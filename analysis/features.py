@@ -12,21 +12,12 @@ import numpy as np
 import pandas as pd
 
 from monilab.errors import MonilabError
+from monilab.schema import CATEGORIES
 
 REQUIRED = ("user_id", "ts", "amount", "category", "direction")
 """Columns every feature function needs."""
-CONSUMPTION: tuple[str, ...] = (
-    "food",
-    "coffee",
-    "shopping",
-    "transport",
-    "living",
-    "health",
-    "beauty",
-    "entertainment",
-    "education",
-    "travel",
-    "etc",
+CONSUMPTION: tuple[str, ...] = tuple(
+    c for c in CATEGORIES if c not in ("savings", "investment", "transfer", "income")
 )
 """Outgoing categories that are consumption (not savings, investment or transfers)."""
 OUTGOING: tuple[str, ...] = (*CONSUMPTION, "transfer")
