@@ -39,6 +39,8 @@ log = logging.getLogger(__name__)
 CHUNK_ROWS = 500_000
 """Transactions buffered per shard before a row group is written."""
 COMPRESSION = "zstd"
+DICTIONARY_COLUMNS = ["user_id", "method", "merchant", "category", "direction", "anomaly_kind"]
+"""Columns worth Parquet dictionary encoding (ids, times and amounts are not)."""
 SOURCE = "monilab generate"
 
 
@@ -86,7 +88,9 @@ class _TransactionPart:
     def __init__(self, pop: Population, shard: int, path: Path) -> None:
         self.pop, self.shard = pop, shard
         self.user_ids = pop.shard_user_ids(shard)
-        self.writer = pq.ParquetWriter(path, TRANSACTIONS.schema, compression=COMPRESSION)
+        self.writer = pq.ParquetWriter(
+            path, TRANSACTIONS.schema, compression=COMPRESSION, use_dictionary=DICTIONARY_COLUMNS
+        )
         self.buffer: list[Rows] = []
         self.buffered = self.written = self.anomalies = 0
 

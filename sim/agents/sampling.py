@@ -24,26 +24,45 @@ def make_cdf(weights: np.ndarray) -> np.ndarray:
 
 @dataclass(frozen=True)
 class Categorical:
-    """Grouped categorical distributions, flattened once for repeated vectorised draws.
+    """Grouped categorical distributions prepared for fast repeated vectorised draws.
+
+    Uses guide tables (Chen's method): ``guide[g, j]`` is the first outcome whose
+    cumulative probability exceeds ``j / M``; a draw starts there and steps forward while
+    the CDF is still <= u (rarely more than one step). Exact inverse-CDF sampling, but
+    with a few local gathers instead of a binary search per row.
 
     Attributes:
-        flat: The ``(G, K)`` CDFs shifted by their group index and raveled (increasing).
+        cdf: ``(G, K)`` cumulative distributions, raveled.
+        guide: ``(G, M)`` starting outcomes, raveled.
         width: ``K``, the number of outcomes per group.
+        buckets: ``M``, guide entries per group.
     """
 
-    flat: np.ndarray
+    cdf: np.ndarray
+    guide: np.ndarray
     width: int
+    buckets: int
 
     @classmethod
     def of(cls, cdf: np.ndarray) -> Categorical:
         """Prepare ``(G, K)`` cumulative distributions (see :func:`make_cdf`)."""
-        groups, width = cdf.shape
-        return cls((cdf + np.arange(groups)[:, None]).ravel(), width)
+        width = cdf.shape[1]
+        buckets = max(64, 4 * width)
+        levels = np.arange(buckets) / buckets
+        guide = (cdf[:, None, :] <= levels[None, :, None]).sum(axis=2)
+        return cls(cdf.ravel(), np.minimum(guide, width - 1).ravel(), width, buckets)
 
     def draw(self, group: np.ndarray, u: np.ndarray) -> np.ndarray:
         """One outcome in ``[0, K)`` per row from its group's distribution (int64)."""
-        offset = np.asarray(group, dtype=np.int64)
-        return np.searchsorted(self.flat, u + offset, side="right") - offset * self.width
+        group = np.asarray(group, dtype=np.int64)
+        bucket = np.minimum((u * self.buckets).astype(np.int64), self.buckets - 1)
+        outcome = self.guide[group * self.buckets + bucket].astype(np.int64)
+        base = group * self.width
+        while True:
+            step = self.cdf[base + outcome] <= u
+            if not step.any():
+                return outcome
+            outcome += step
 
 
 def grouped_choice(cdf: np.ndarray, group: np.ndarray, u: np.ndarray) -> np.ndarray:
@@ -57,7 +76,10 @@ def grouped_choice(cdf: np.ndarray, group: np.ndarray, u: np.ndarray) -> np.ndar
     Returns:
         Indices in ``[0, K)`` as int64.
     """
-    return Categorical.of(cdf).draw(group, u)
+    groups, width = cdf.shape
+    flat = (cdf + np.arange(groups)[:, None]).ravel()
+    offset = np.asarray(group, dtype=np.int64)
+    return np.searchsorted(flat, u + offset, side="right") - offset * width
 
 
 def weighted_choice(weights: np.ndarray, group: np.ndarray, u: np.ndarray) -> np.ndarray:

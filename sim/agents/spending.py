@@ -167,9 +167,10 @@ def pick_merchants(world: SpendingWorld, users: np.ndarray, cats: np.ndarray) ->
     t, s, rng = world.tables, world.state, world.rng
     p = s.persona[users]
     slot = world.ranks.draw(p, rng.random(len(users)))
-    favourite = s.favourites[users, cats, slot]
-    other = vocabulary_merchants(world, cats)
-    return np.where(rng.random(len(users)) < t.explore_share[p], other, favourite)
+    merchants = s.favourites[users, cats, slot]
+    explore = np.flatnonzero(rng.random(len(users)) < t.explore_share[p])
+    merchants[explore] = vocabulary_merchants(world, cats[explore])
+    return merchants
 
 
 def vocabulary_merchants(world: SpendingWorld, cats: np.ndarray) -> np.ndarray:
