@@ -23,7 +23,8 @@ from sklearn.metrics import brier_score_loss, roc_auc_score
 from sklearn.model_selection import train_test_split
 
 from analysis import anomaly, forecast, metrics, report
-from analysis.features import user_features
+from analysis.features import hourly_slots, user_features
+from analysis.hourly import evaluate_slots
 from analysis.type_model import ESTIMATORS, TypeClusterer, UserClassifier
 from monilab.errors import MonilabError
 from monilab.schema import SPENDING_TYPES, STYLES, read_dataset
@@ -107,9 +108,11 @@ def evaluate_forecast(models: dict[str, Any], test: pd.DataFrame, budget: pd.Ser
         model: forecast.TwoStageForecaster = models[backend]
         p, _ = model.components(test)
         point = model.predict(test)
+        expected = pd.Series(model.predict_mean(test))
         out[f"two_stage_{backend}"] = {
             "cells": metrics.errors(y, point),
             "weekly_total": metrics.errors(totals, pd.Series(point).groupby(keys).sum()),
+            "weekly_total_of_means": metrics.errors(totals, expected.groupby(keys).sum()),
             "occurrence_auc": float(roc_auc_score(y > 0, p)),
             "occurrence_brier": float(brier_score_loss(y > 0, p)),
             "base_rate_brier": float(brier_score_loss(y > 0, np.full(len(y), model.base_rate_))),
@@ -168,11 +171,13 @@ def train(
     random_state: int = 0,
     n_estimators: int = 200,
     test_weeks: int = 4,
+    hourly_users: int = 500,
 ) -> dict[str, Any]:
     """Train, evaluate and save every model; return the metrics (also in ``metrics.json``).
 
     Type models are evaluated on held-out users (25 %) and, with ``eval_data``, on every
-    user of another dataset; the forecast on the last ``test_weeks`` weeks.
+    user of another dataset; the forecast on the last ``test_weeks`` weeks; the hourly-slot
+    models (LightGBM vs logistic) on a sample of ``hourly_users`` users (0 skips them).
     """
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -226,6 +231,11 @@ def train(
         **evaluate_forecast(forecast_models, test_rows, budget),
     }
 
+    if hourly_users > 0:
+        log.info("hourly-slot models on %d users", hourly_users)
+        slots = hourly_slots(tx, max_users=hourly_users, seed=random_state)
+        result["hourly"] = evaluate_slots(slots, n_estimators)
+
     # the app model: retrain the best classifier on every user
     app_model = UserClassifier(best, n_estimators=n_estimators, random_state=random_state)
     app_model.fit(feats, feats["spending_type"])
@@ -261,7 +271,9 @@ def write_card(
     weekly["4-week mean"] = by_week["mean4"].sum().to_numpy()
     for backend in ("lightgbm", "xgboost"):
         point = pd.Series(forecast_models[backend].predict(test_rows), index=test_rows.index)
-        weekly[f"two-stage {backend}"] = point.groupby(test_rows["week"]).sum().to_numpy()
+        weekly[f"two-stage {backend} (medians)"] = point.groupby(test_rows["week"]).sum().to_numpy()
+    mean = pd.Series(forecast_models["lightgbm"].predict_mean(test_rows), index=test_rows.index)
+    weekly["two-stage lightgbm (means)"] = mean.groupby(test_rows["week"]).sum().to_numpy()
     report.plot_forecast(weekly, np.array(sorted(by_week.groups)), out / "forecast.png")
     images.append("forecast.png")
     return report.model_card(result, out, images)

@@ -24,6 +24,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--seed", type=int, default=0, help="random state of every model")
     parser.add_argument("--trees", type=int, default=200, help="trees per boosted model")
     parser.add_argument("--test-weeks", type=int, default=4, help="weeks held out for the forecast")
+    parser.add_argument(
+        "--hourly-users", type=int, default=500, help="users sampled for the hourly model (0: skip)"
+    )
     parser.set_defaults(handler=run)
 
 
@@ -32,8 +35,8 @@ def run(args: argparse.Namespace) -> int:
     from analysis.training import train
     from monilab.errors import MonilabError
 
-    if args.trees < 1 or args.test_weeks < 1:
-        raise MonilabError("--trees and --test-weeks must be positive")
+    if args.trees < 1 or args.test_weeks < 1 or args.hourly_users < 0:
+        raise MonilabError("--trees and --test-weeks must be positive, --hourly-users >= 0")
     result = train(
         args.data,
         args.out,
@@ -41,6 +44,7 @@ def run(args: argparse.Namespace) -> int:
         random_state=args.seed,
         n_estimators=args.trees,
         test_weeks=args.test_weeks,
+        hourly_users=args.hourly_users,
     )
     print(headline(result), file=sys.stdout)
     print(f"monilab train: wrote {args.out}/metrics.json and model_card.html", file=sys.stdout)

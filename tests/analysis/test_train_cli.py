@@ -15,7 +15,19 @@ from target_app.services.spending_type import load_type_model
 @pytest.fixture(scope="module")
 def models(other_dataset_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("models")
-    code = main(["train", "--data", str(other_dataset_dir), "--out", str(out), "--trees", "10"])
+    code = main(
+        [
+            "train",
+            "--data",
+            str(other_dataset_dir),
+            "--out",
+            str(out),
+            "--trees",
+            "10",
+            "--hourly-users",
+            "20",
+        ]
+    )
     assert code == 0
     return out
 
