@@ -59,6 +59,7 @@ def _operation(
         answers.setdefault(422, _error("A field is missing or invalid; `field` names it"))
     if path_id:
         answers.setdefault(404, _error("No such resource for this user"))
+    answers.setdefault(503, _error("The database is busy or unavailable; retry"))
     if secured:
         answers.setdefault(401, _error("Missing or invalid bearer token"))
     else:

@@ -2,7 +2,8 @@
 
 Every error under ``/api`` is JSON ``{"error": "...", "field": ...}``: refusals of the
 service layer (4xx with the field at fault), routing errors (404, 405 with ``Allow``),
-too-large bodies (413) and, should one happen, an unexpected failure (500, logged).
+too-large bodies (413), a busy or unreachable database (503 with ``Retry-After``) and,
+should one happen, an unexpected failure (500, logged).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import logging
 
 from flask import Flask, Response, jsonify, request
 from flask_wtf.csrf import CSRFProtect
+from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from target_app.api import assets, auth, goals, insights, meta, notifications, profile, spendings
@@ -54,6 +56,16 @@ def _http_error(exc: HTTPException) -> Response | HTTPException:
     return response
 
 
+def _database_unavailable(exc: OperationalError) -> Response | tuple[str, int]:
+    """SQLite busy past its timeout, or PostgreSQL unreachable: 503, worth a retry."""
+    log.warning("database unavailable on %s %s: %s", request.method, request.path, exc.orig)
+    if not wants_json():
+        return "데이터베이스가 잠시 바빠요. 잠시 후 다시 시도해 주세요.", 503
+    response = error_json(503, "the database is busy or unavailable; retry")
+    response.headers["Retry-After"] = "1"
+    return response
+
+
 def _unexpected(exc: Exception) -> Response | HTTPException:
     log.exception("unexpected error on %s %s", request.method, request.path)
     if not wants_json():
@@ -67,6 +79,7 @@ def register_api(app: Flask, csrf: CSRFProtect) -> None:
         csrf.exempt(blueprint)
         app.register_blueprint(blueprint)
     app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(OperationalError, _database_unavailable)
     app.register_error_handler(Exception, _unexpected)
 
 

@@ -139,3 +139,17 @@ def test_healthz_reports_a_dead_database(app, client, monkeypatch):
     monkeypatch.setattr(meta, "read_db", DeadSession)
     response = client.get("/healthz")
     assert response.status_code == 503 and response.json["status"] == "error"
+
+
+def test_a_busy_database_is_503_with_retry_after(alice, monkeypatch):
+    from sqlalchemy.exc import OperationalError
+
+    from target_app.services import spendings
+
+    def locked(*args, **kwargs):
+        raise OperationalError("INSERT", {}, Exception("database is locked"))
+
+    monkeypatch.setattr(spendings, "store", locked)
+    response = alice.post("/api/v1/spendings", json=spending())
+    assert response.status_code == 503 and response.headers["Retry-After"] == "1"
+    assert response.json["error"].startswith("the database is busy")
