@@ -4,26 +4,29 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import math
+from collections.abc import Callable
+from typing import Any
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
-    return value
+def _bounded(kind: type, low: float, high: float, what: str) -> Callable[[str], Any]:
+    """An argparse type: a number of ``kind`` within ``[low, high]``."""
+
+    def parse(text: str) -> Any:
+        try:
+            value = kind(text)
+        except ValueError:
+            value = None
+        if value is None or not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}")
+        return value
+
+    return parse
 
 
-def _seed(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = -1
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {text!r}")
-    return value
+_positive_int = _bounded(int, 1, math.inf, "a positive integer")
+_seed = _bounded(int, 0, math.inf, "a non-negative integer")
+_rate = _bounded(float, 0.0, 0.5, "a rate between 0 and 0.5")
 
 
 def _date(text: str) -> dt.date:
@@ -31,16 +34,6 @@ def _date(text: str) -> dt.date:
         return dt.date.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a date YYYY-MM-DD, got {text!r}") from None
-
-
-def _rate(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        value = -1.0
-    if not 0.0 <= value <= 0.5:
-        raise argparse.ArgumentTypeError(f"expected a rate between 0 and 0.5, got {text!r}")
-    return value
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
