@@ -65,7 +65,8 @@ def refresh_alerts(user_id: int) -> None:
     """Store the daily anomaly alert if it is due (checked cheaply on the read session)."""
     day = notifications.alert_day(read_db(), user_id)
     if day is not None:
-        notifications.create_anomaly_alert(write_db(), user_id, day)
+        message = notifications.alert_message(notifications.check_day(read_db(), user_id, day))
+        notifications.store_alert(write_db(), user_id, day, message)
         read_db().commit()  # end the read snapshot so the new alert is visible
 
 

@@ -106,14 +106,13 @@ def alert_message(checks: list[CategoryCheck]) -> str:
     return text
 
 
-def create_anomaly_alert(session: Session, user_id: int, day: dt.date) -> Notification | None:
-    """Check ``day`` and store its alert; None when another request stored it first."""
-    alert = Notification(
-        user_id=user_id,
-        day=day,
-        kind="anomaly",
-        message=alert_message(check_day(session, user_id, day)),
-    )
+def store_alert(session: Session, user_id: int, day: dt.date, message: str) -> Notification | None:
+    """Store the day's anomaly alert; None when another request stored it first.
+
+    Compute ``message`` (:func:`alert_message` of :func:`check_day`) on a read session
+    first: on SQLite the write session holds the database's write lock.
+    """
+    alert = Notification(user_id=user_id, day=day, kind="anomaly", message=message)
     session.add(alert)
     try:
         session.commit()

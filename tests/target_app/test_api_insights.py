@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
 import joblib
 import pandas as pd
 import pytest
@@ -37,6 +40,19 @@ def test_mydata_start_is_idempotent(alice):
     assert first.json["accounts"] == again.json["accounts"]
     assert {a["kind"] for a in first.json["accounts"]} == {"checking", "securities"}
     assert again.json["created"] is False
+
+
+def test_concurrent_mydata_starts_link_the_accounts_once(app, alice):
+    barrier = threading.Barrier(6)
+
+    def start(_: int) -> int:
+        client = app.test_client()
+        barrier.wait()
+        return client.post("/api/v1/mydata/start", json={}, headers=alice.headers).status_code
+
+    with ThreadPoolExecutor(6) as pool:
+        assert sorted(pool.map(start, range(6))) == [200] * 5 + [201]
+    assert len(alice.post("/api/v1/mydata/start", json={}).json["accounts"]) == 2
 
 
 def test_assets_follow_opening_balance_and_flows(alice, bob):
