@@ -118,9 +118,9 @@ class AnomalyScorer(BaseEstimator):
 
     def __init__(
         self,
-        n_estimators: int = 200,
+        n_estimators: int = 100,
         n_clusters: int = 4,
-        max_samples: int = 2048,
+        max_samples: int = 512,
         n_jobs: int = 1,
         random_state: int | None = 0,
     ) -> None:

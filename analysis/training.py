@@ -183,11 +183,11 @@ def train(
     out.mkdir(parents=True, exist_ok=True)
     users, tx = load(data)
     feats = labelled_features(users, tx)
+    types = _labels(feats, "spending_type")
+    if len(feats) < 20 or types.value_counts().min() < 2:
+        raise MonilabError("need at least 20 users and 2 of every spending type to train")
     train_users, test_users = train_test_split(
-        feats.index,
-        test_size=0.25,
-        random_state=random_state,
-        stratify=_labels(feats, "spending_type"),
+        feats.index, test_size=0.25, random_state=random_state, stratify=types
     )
     log.info("type models on %d users", len(train_users))
     type_models, style = fit_types(feats.loc[train_users], random_state, n_estimators)
@@ -206,7 +206,9 @@ def train(
     fit_rows = txn_feats.sample(
         min(len(txn_feats), MAX_ANOMALY_FIT_ROWS), random_state=random_state
     )
-    scorer = anomaly.AnomalyScorer(n_estimators=max(n_estimators, 50), random_state=random_state)
+    scorer = anomaly.AnomalyScorer(
+        n_estimators=min(100, max(n_estimators, 50)), random_state=random_state
+    )
     scorer.fit(fit_rows)
     scored = anomaly.score_transactions(tx, scorer)
     result["anomaly"], cells = evaluate_anomaly(scorer, tx, scored)
