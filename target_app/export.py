@@ -128,8 +128,15 @@ def export_dataset(
         db.dispose()
     events_written = False
     for chunk in _chunks(iter_events(log_dir, run_id), chunk_rows):
-        columns = {name: [row[name] for row in chunk] for name in EVENT_COLUMNS}
-        writer.write("events", pa.table(columns, schema=EVENTS.schema))
+        # One partition per source (source=locust, source=browser, source=api), so a
+        # run's HTTP and browser traffic are read apart without scanning each other.
+        by_source: dict[str, list[dict[str, Any]]] = {}
+        for row in chunk:
+            by_source.setdefault(row["source"], []).append(row)
+        for source, rows in sorted(by_source.items()):
+            columns = {name: [row[name] for row in rows] for name in EVENT_COLUMNS}
+            table = pa.table(columns, schema=EVENTS.schema)
+            writer.write("events", table, partition=f"source={source}")
         events_written = True
     if not events_written:
         writer.write("events", empty_table("events"))

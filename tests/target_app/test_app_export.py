@@ -63,6 +63,25 @@ def test_export_round_trips_into_the_contracts(app, client, alice, tmp_path):
     assert events.num_rows == sum(1 for _ in open_log_lines(app))
 
 
+def test_export_splits_events_by_source_and_joins_them_to_personas(app, client, alice, tmp_path):
+    _populate(client, alice)
+    out = tmp_path / "dataset"
+    export_dataset(
+        out,
+        database_url=app.config["DATABASE_URL"],
+        request_log_dir=app.config["REQUEST_LOG_DIR"],
+    )
+    dataset = read_dataset(out)
+    assert {"source=browser", "source=locust"} <= set(dataset.partitions("events"))
+    locust = dataset.frame("events", partition="source=locust")
+    browser = dataset.frame("events", partition="source=browser")
+    assert set(locust["source"]) == {"locust"} and set(browser["source"]) == {"browser"}
+    assert len(locust) + len(browser) <= dataset.rows("events")
+    users = dataset.frame("users")[["agent_id", "persona"]].dropna()
+    joined = locust.merge(users, on="agent_id", how="inner")
+    assert len(joined) == len(locust) and set(joined["persona"]) == {"saver_40s"}
+
+
 def open_log_lines(app):
     from pathlib import Path
 
