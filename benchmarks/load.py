@@ -82,7 +82,10 @@ def main() -> None:
             ["--plan", str(plan), "--no-reconcile"],
         )  # fmt: skip
     total = persona["total"]
-    print(f"app: monilab serve, {args.app_workers} workers, SQLite; locust: {args.users} users")
+    print(
+        f"app: monilab serve, {args.app_workers} workers, SQLite, password hash "
+        f"{args.password_hash}; locust: {args.users} users"
+    )
     print(
         f"(a) trivial /healthz           : {trivial['rps']:8.1f} req/s  p95 {trivial['p95_ms']} ms"
     )
