@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
+import weakref
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import mesa
@@ -160,7 +163,7 @@ def create_state(
     )
 
 
-def _pick(catalog: MerchantCatalog, category: str, n: int, rng: np.random.Generator):
+def _pick(catalog: MerchantCatalog, category: str, n: int, rng: np.random.Generator) -> np.ndarray:
     ids, cdf = catalog.vocabulary_cdf((category,))
     return ids[0, grouped_choice(cdf, np.zeros(n, int), rng.random(n))]
 
@@ -189,6 +192,22 @@ def _fixed_costs(tables: PersonaTables, persona: np.ndarray, rng: np.random.Gene
     }
 
 
+class _ModelCounters(weakref.WeakKeyDictionary):
+    """Mesa's per-model ``unique_id`` counters, held weakly.
+
+    ``mesa.Agent._ids`` is a class-level dict keyed by model that keeps every model ever
+    built alive; a worker simulating hundreds of shards would grow without bound.
+    """
+
+    def __getitem__(self, model: mesa.Model) -> Iterator[int]:
+        try:
+            return super().__getitem__(model)
+        except KeyError:
+            counter = itertools.count(1)
+            self[model] = counter
+            return counter
+
+
 class UserAgent(mesa.Agent):
     """One Moni user. Its state lives in the model's :class:`AgentState` arrays.
 
@@ -196,6 +215,8 @@ class UserAgent(mesa.Agent):
     view for inspection, reporters and tests: ``agent.balance`` reads
     ``model.state.balance[agent.index]``.
     """
+
+    _ids = _ModelCounters()
 
     def __init__(self, model: mesa.Model, index: int) -> None:
         super().__init__(model)

@@ -73,13 +73,17 @@ def _log_uniform(rng: np.random.Generator, low: float, high: float, n: int) -> n
     return np.exp(rng.uniform(np.log(low), np.log(high), n))
 
 
-def _amount_spike(world, users, normal, day_start, code) -> Rows:
+def _amount_spike(
+    world: SpendingWorld, users: np.ndarray, normal: Rows, day_start: int, code: int
+) -> Rows:
     cats = _usual_category(world, users)
     factor = _log_uniform(world.rng, 4, 12, len(users))
     return draw_spending(world, users, cats, day_start, amount_factor=factor, anomaly=code)
 
 
-def _small_burst(world, users, normal, day_start, code) -> Rows:
+def _small_burst(
+    world: SpendingWorld, users: np.ndarray, normal: Rows, day_start: int, code: int
+) -> Rows:
     rng = world.rng
     size = rng.integers(BURST_SIZES[0], BURST_SIZES[1] + 1, len(users))
     first = draw_spending(world, users, _usual_category(world, users), day_start, anomaly=code)
@@ -93,7 +97,9 @@ def _small_burst(world, users, normal, day_start, code) -> Rows:
     return burst
 
 
-def _unusual_category(world, users, normal, day_start, code) -> Rows:
+def _unusual_category(
+    world: SpendingWorld, users: np.ndarray, normal: Rows, day_start: int, code: int
+) -> Rows:
     mix = np.where(_TRANSFER_COLUMN, np.inf, world.state.cat_mix[users])
     rare = np.argsort(mix, axis=1, kind="stable")[:, :3]
     cats = rare[np.arange(len(users)), world.rng.integers(0, 3, len(users))]
@@ -104,7 +110,9 @@ def _unusual_category(world, users, normal, day_start, code) -> Rows:
     )
 
 
-def _unusual_hour(world, users, normal, day_start, code) -> Rows:
+def _unusual_hour(
+    world: SpendingWorld, users: np.ndarray, normal: Rows, day_start: int, code: int
+) -> Rows:
     hours = world.rng.integers(1, 5, len(users))
     factor = _log_uniform(world.rng, 2, 5, len(users))
     return draw_spending(
@@ -118,7 +126,9 @@ def _unusual_hour(world, users, normal, day_start, code) -> Rows:
     )
 
 
-def _new_merchant_large(world, users, normal, day_start, code) -> Rows:
+def _new_merchant_large(
+    world: SpendingWorld, users: np.ndarray, normal: Rows, day_start: int, code: int
+) -> Rows:
     cats = _usual_category(world, users)
     favourites = world.state.favourites[users, cats, :]
     merchants = vocabulary_merchants(world, cats)
@@ -133,7 +143,9 @@ def _new_merchant_large(world, users, normal, day_start, code) -> Rows:
     )
 
 
-def _duplicate_charge(world, users, normal, day_start, code) -> Rows:
+def _duplicate_charge(
+    world: SpendingWorld, users: np.ndarray, normal: Rows, day_start: int, code: int
+) -> Rows:
     rng = world.rng
     order = np.argsort(normal.user, kind="stable")
     first = np.searchsorted(normal.user[order], users)

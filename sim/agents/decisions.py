@@ -7,7 +7,11 @@ merchants, times). Sessions come from the persona's app usage: some open shortly
 payment (``after_spend``), the rest follow the persona's hour and weekday profiles up to
 ``sessions_per_week``; each session logs in, syncs the payments made since the last one
 (``add_spending``, like a mydata refresh), views pages, maybe reads notifications or sets a
-goal (when the agent reached its goal), and logs out.
+goal (when the agent reached its goal), and logs out. The stream starts with ``signup``
+(which leaves the agent logged in), ``mydata_start``, the initial ``set_goal`` of goal
+holders, and ``logout``; afterwards every action other than ``login`` happens between a
+``login`` and a ``logout``. Payments after the last session are synced by a final session
+shortly after the last payment.
 
 Action kinds and payloads (JSON-ready; times are simulated local time, ISO 8601):
 

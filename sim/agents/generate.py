@@ -30,7 +30,7 @@ from tqdm import tqdm
 from monilab.errors import MonilabError
 from monilab.schema import TRANSACTIONS, DatasetWriter, conform
 from sim.agents.metrics import POPULATION_DAILY, register_population_daily
-from sim.agents.personas import PersonaSet, default_persona_path, default_personas, load_personas
+from sim.agents.personas import PersonaSet, default_personas, load_personas
 from sim.agents.population import SHARD_SIZE, Population
 from sim.agents.rows import Rows
 
@@ -199,7 +199,8 @@ def generate_dataset(
         raise MonilabError(f"workers must be a positive integer (got {workers!r})")
     persona_file: str
     if personas is None:
-        personas, persona_file = default_personas(), str(default_persona_path())
+        personas = default_personas()
+        persona_file = personas.source  # "personas/default.toml", the same on every machine
     elif isinstance(personas, PersonaSet):
         persona_file = personas.source
     else:

@@ -53,6 +53,9 @@ def register_population_daily() -> None:
     schema.register_contract(POPULATION_DAILY)
 
 
+register_population_daily()  # importing the population makes its table known
+
+
 def _metric(model: Any, name: str) -> Any:
     return model.metrics[name]
 

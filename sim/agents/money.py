@@ -43,13 +43,23 @@ class MoneyWorld:
     rng: np.random.Generator
 
     @classmethod
-    def create(cls, tables, state, calendar, market, catalog: MerchantCatalog, rng) -> MoneyWorld:
+    def create(
+        cls,
+        tables: PersonaTables,
+        state: AgentState,
+        calendar: SimCalendar,
+        market: MarketPath,
+        catalog: MerchantCatalog,
+        rng: np.random.Generator,
+    ) -> MoneyWorld:
         """Bundle the shard's pieces with the catalog's side-income vocabulary."""
         ids, cdf = catalog.vocabulary_cdf(("income",))
         return cls(tables, state, calendar, market, ids[0], cdf, rng)
 
 
-def _at(rng: np.random.Generator, n: int, day_start: int, first_hour: float, last_hour: float):
+def _at(
+    rng: np.random.Generator, n: int, day_start: int, first_hour: float, last_hour: float
+) -> np.ndarray:
     """Epoch seconds uniformly between two hours of the day."""
     return day_start + (rng.uniform(first_hour, last_hour, n) * 3600).astype(np.int64)
 

@@ -10,6 +10,7 @@ is split.
 from __future__ import annotations
 
 import datetime as dt
+import numbers
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -21,6 +22,7 @@ import pyarrow as pa
 
 from monilab.errors import MonilabError
 from sim.agents.calendar import SimCalendar
+from sim.agents.decisions import Action, activity_profile, agent_actions
 from sim.agents.market import MarketPath, simulate_market
 from sim.agents.merchants import MerchantCatalog, default_catalog
 from sim.agents.model import ShardModel, ShardSetup
@@ -117,27 +119,27 @@ class Population:
         shard_size: int = SHARD_SIZE,
         catalog: MerchantCatalog | None = None,
     ) -> None:
-        if not isinstance(users, int) or users < 1:
+        if not isinstance(users, numbers.Integral) or users < 1:
             raise MonilabError(f"users must be a positive integer (got {users!r})")
-        if not isinstance(days, int) or not 1 <= days <= MAX_DAYS:
+        if not isinstance(days, numbers.Integral) or not 1 <= days <= MAX_DAYS:
             raise MonilabError(f"days must be between 1 and {MAX_DAYS} (got {days!r})")
-        if not isinstance(seed, int) or seed < 0:
+        if not isinstance(seed, numbers.Integral) or seed < 0:
             raise MonilabError(f"seed must be a non-negative integer (got {seed!r})")
         if not 0 <= anomaly_rate <= 0.5:
             raise MonilabError(f"anomaly rate must be in [0, 0.5] (got {anomaly_rate!r})")
-        if not isinstance(shard_size, int) or shard_size < 1:
+        if not isinstance(shard_size, numbers.Integral) or shard_size < 1:
             raise MonilabError(f"shard size must be a positive integer (got {shard_size!r})")
         if personas is None:
             personas = default_personas()
         elif not isinstance(personas, PersonaSet):
             personas = load_personas(personas)
         self.personas = personas
-        self.users = users
-        self.seed = seed
+        self.users = int(users)
+        self.seed = int(seed)
         self.start = parse_start(start)
-        self.days = days
+        self.days = int(days)
         self.anomaly_rate = float(anomaly_rate)
-        self.shard_size = shard_size
+        self.shard_size = int(shard_size)
         self.catalog = catalog or default_catalog()
         self.tables: PersonaTables = compile_personas(personas, self.catalog)
         self.calendar = SimCalendar(self.start, days)
@@ -285,14 +287,10 @@ class Population:
         """All transactions in memory (small populations; use ``monilab generate`` at scale)."""
         return pa.concat_tables([data.transactions for data in self.iter_shards()])
 
-    def actions(self, agent: int | str):  # -> Iterator[Action]
+    def actions(self, agent: int | str) -> Iterator[Action]:
         """The app actions of one agent in simulated time (see :mod:`sim.agents.decisions`)."""
-        from sim.agents.decisions import agent_actions
-
         return agent_actions(self, self.agent_index(agent))
 
     def activity_profile(self) -> pd.DataFrame:
         """Expected active users per weekday × hour (see :mod:`sim.agents.decisions`)."""
-        from sim.agents.decisions import activity_profile
-
         return activity_profile(self)

@@ -107,3 +107,16 @@ def test_transactions_are_valid_and_ordered(small_frames) -> None:
     assert users.agent_id.str.startswith(f"s{20240101}-u").all()
     assert users.name.str.len().between(2, 4).all()
     assert pd.api.types.is_datetime64_any_dtype(users.signup_at)
+
+
+def test_finished_shard_models_are_freed() -> None:
+    """Mesa's class-level agent-id registry must not keep old models (memory at 1M users)."""
+    import gc
+
+    from sim.agents.model import ShardModel
+
+    pop = Population(users=60, seed=2, start="2024-01-01", days=2, shard_size=20)
+    for shard in range(pop.n_shards):
+        pop.run_shard(shard, lambda rows: None)
+    gc.collect()
+    assert not [o for o in gc.get_objects() if isinstance(o, ShardModel) and o.setup.size == 20]
