@@ -64,10 +64,16 @@ def main() -> None:
     parser.add_argument("--users", type=int, default=32)
     parser.add_argument("--seconds", type=int, default=20)
     parser.add_argument("--app-workers", type=int, default=4)
+    parser.add_argument(
+        "--password-hash",
+        default="pbkdf2:sha256:10000",
+        help="MONILAB_PASSWORD_HASH of the app (scrypt, the app default, caps logins/s)",
+    )
     args = parser.parse_args()
+    env = {"MONILAB_PASSWORD_HASH": args.password_hash}
     with (
         tempfile.TemporaryDirectory() as tmp,
-        AppProcess(Path(tmp) / "app", workers=args.app_workers) as app,
+        AppProcess(Path(tmp) / "app", workers=args.app_workers, env=env) as app,
     ):
         out = Path(tmp)
         trivial = bare_run(app.url, out, args.users, args.seconds, "/healthz", auth=False)
