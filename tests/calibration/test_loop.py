@@ -6,7 +6,6 @@ import json
 import math
 import pickle
 
-import numpy as np
 import pytest
 
 from calibration.loop import calibrate
@@ -45,9 +44,18 @@ def test_calibration_recovers_a_hidden_truth(small: Simulator, tmp_path) -> None
     assert len(fit.losses_final) == 3
     assert fit.loss_final < 0.7 * fit.loss_default
     assert fit.gap_closed > 0.3
-    default_log = np.mean([math.log(v) for v in result.defaults.values()])
-    final_log = np.mean([math.log(v) for v in result.params.values()])
-    assert abs(final_log - math.log(truth)) < abs(default_log - math.log(truth))
+    # Only the population's coffee ticket is identifiable from the targets (many per-persona
+    # medians give the same mean), so judge recovery by what the parameters produce, on a
+    # seed the loop never saw.
+    def coffee_ticket(params: dict) -> float:
+        tx, _ = small(params, seed=777)
+        coffee = tx[(tx["category"] == "coffee") & (tx["direction"] == "out")]
+        return float(coffee["amount"].mean())
+
+    truth_ticket = coffee_ticket({COFFEE: truth})
+    default_error = abs(math.log(coffee_ticket(result.defaults) / truth_ticket))
+    final_error = abs(math.log(coffee_ticket(result.params) / truth_ticket))
+    assert final_error < 0.5 * default_error
 
 
 def test_resume_replays_the_same_trials(tmp_path) -> None:
