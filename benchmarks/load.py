@@ -5,7 +5,8 @@ Prints, for the app under ``monilab serve`` (SQLite, gunicorn):
     no waits) and the ratio to a trivial endpoint (/healthz) on the same server setup;
 (b) requests/s of persona replay versus a bare FastHttpUser on the same endpoint
     (GET /api/v1/type with a token), i.e. what the agent machinery costs the client;
-(c) Playwright journeys: see benchmarks/browser.py.
+(c) Playwright journeys per minute at concurrency 4 and peak memory, against the same app
+    (benchmarks/browser.py has the detailed browser-only benchmark).
 
 Usage: python benchmarks/load.py [--users 32] [--seconds 20] [--app-workers 4]
 """
@@ -21,6 +22,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from monilab.appprocess import AppProcess
+from sim.browser import BrowseOptions, demo_plans, run_browse
 from sim.locustfiles.plan import AgentPlan, PlannedAction, write_plan
 from sim.locustfiles.summary import endpoint_stats
 
@@ -69,6 +71,7 @@ def main() -> None:
         default="pbkdf2:sha256:10000",
         help="MONILAB_PASSWORD_HASH of the app (scrypt, the app default, caps logins/s)",
     )
+    parser.add_argument("--browser-agents", type=int, default=8, help="0 skips (c)")
     args = parser.parse_args()
     env = {"MONILAB_PASSWORD_HASH": args.password_hash}
     with (
@@ -87,6 +90,13 @@ def main() -> None:
             app.url, out / "replay", args.users, args.seconds,
             ["--plan", str(plan), "--no-reconcile"],
         )  # fmt: skip
+        browser = None
+        if args.browser_agents > 0:
+            options = BrowseOptions(
+                host=app.url, out=out / "browse", agents=args.browser_agents, concurrency=4,
+                timeout_s=30.0, run_id="bench-load-browser",
+            )  # fmt: skip
+            browser = run_browse(options, plans=demo_plans(args.browser_agents, spendings=3))
     total = persona["total"]
     print(
         f"app: monilab serve, {args.app_workers} workers, SQLite, password hash "
@@ -112,6 +122,15 @@ def main() -> None:
         f"(b) persona replay, same route : {replay_rps:8.1f} req/s  p95 "
         f"{replay['total']['p95_ms']} ms  replay cost {cost:.1%} (target <= 15%)"
     )
+
+    if browser is not None:
+        memory = browser["peak_memory"]
+        print(
+            f"(c) Playwright, concurrency 4     : {browser['journeys_per_minute']} journeys/min "
+            f"({browser['journeys']['ok']}/{browser['journeys']['total']} ok), peak memory "
+            f"{memory['total_mib']} MiB (browser RSS-sum {memory['browser_mib']}, "
+            f"PSS-sum {memory['browser_pss_mib']})"
+        )
 
 
 if __name__ == "__main__":
