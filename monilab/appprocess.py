@@ -20,6 +20,20 @@ from pathlib import Path
 from monilab.errors import MonilabError
 
 
+def check_healthz(host: str, timeout: float = 5.0) -> None:
+    """MonilabError unless ``GET <host>/healthz`` answers 200 within ``timeout`` seconds."""
+    try:
+        with urllib.request.urlopen(f"{host}/healthz", timeout=timeout) as response:
+            status = response.status
+    except urllib.error.HTTPError as exc:
+        status = exc.code
+    except (urllib.error.URLError, OSError) as exc:
+        reason = getattr(exc, "reason", exc)
+        raise MonilabError(f"{host} is not reachable ({reason})") from None
+    if status != 200:
+        raise MonilabError(f"{host}/healthz answered HTTP {status}")
+
+
 def free_port(host: str = "127.0.0.1") -> int:
     """A TCP port that is free on ``host`` right now."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
@@ -99,12 +113,10 @@ class AppProcess:
                     f"the app exited with status {self.proc.returncode}; see {self.log_path}"
                 )
             try:
-                with urllib.request.urlopen(f"{self.url}/healthz", timeout=2) as response:
-                    if response.status == 200:
-                        return
-            except (urllib.error.URLError, OSError):
-                pass
-            time.sleep(0.2)
+                check_healthz(self.url, timeout=2)
+                return
+            except MonilabError:
+                time.sleep(0.2)
         self.stop()
         raise MonilabError(f"the app did not become healthy in {self.startup_timeout:.0f}s")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from monilab.commands.load import check_host
+from monilab.cliargs import check_host
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 import re
 from pathlib import Path
-from urllib.parse import urlparse
 
+from monilab.cliargs import check_host
 from monilab.errors import MonilabError
 
 _DURATION = re.compile(r"^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+(?:\.\d+)?)s?)?$")
@@ -22,14 +22,6 @@ def parse_duration(text: str) -> float:
     if total <= 0:
         raise MonilabError("--run-time must be positive")
     return total
-
-
-def check_host(url: str) -> str:
-    """A base URL without trailing slash, or MonilabError."""
-    parsed = urlparse(url)
-    if parsed.scheme not in ("http", "https") or not parsed.netloc:
-        raise MonilabError(f"--host {url!r}: expected a URL like http://127.0.0.1:8000")
-    return url.rstrip("/")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

@@ -22,8 +22,6 @@ import logging
 import re
 import shutil
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 
+from monilab.appprocess import check_healthz
 from monilab.errors import MonilabError
 from monilab.schema import DatasetWriter, empty_table
 from sim.browser.journey import JourneyBuilder, Step, build_journey
@@ -113,20 +112,6 @@ class BrowseOptions:
                 raise MonilabError(message)
         if not self.chromium.is_file():
             raise MonilabError(f"no Chromium at {self.chromium} (install Debian's chromium)")
-
-
-def check_healthz(host: str, timeout: float = 5.0) -> None:
-    """MonilabError unless ``GET <host>/healthz`` answers 200 within ``timeout`` seconds."""
-    try:
-        with urllib.request.urlopen(f"{host}/healthz", timeout=timeout) as response:
-            status = response.status
-    except urllib.error.HTTPError as exc:
-        status = exc.code
-    except (urllib.error.URLError, OSError) as exc:
-        reason = getattr(exc, "reason", exc)
-        raise MonilabError(f"{host} is not reachable ({reason})") from None
-    if status != 200:
-        raise MonilabError(f"{host}/healthz answered HTTP {status}")
 
 
 def run_browse(

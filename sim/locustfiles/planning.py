@@ -47,9 +47,7 @@ def build_plan(
             agent_index=index,
             agent_id=pop.agent_ids[index],
             persona=persona_of[index],
-            actions=tuple(
-                PlannedAction(a.at, a.kind, dict(a.payload)) for a in pop.actions(index)
-            ),
+            actions=tuple(PlannedAction(a.at, a.kind, dict(a.payload)) for a in pop.actions(index)),
         )
         for index in range(count)
     ]

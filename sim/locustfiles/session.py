@@ -16,6 +16,7 @@ from typing import Any
 
 import requests
 
+from monilab.appprocess import check_healthz
 from monilab.errors import MonilabError
 from sim.locustfiles.ledger import read_ledger
 from sim.locustfiles.plan import read_plan, write_plan
@@ -65,7 +66,7 @@ def run_load_session(options: LoadOptions) -> dict[str, Any] | None:
         shutil.rmtree(ledger_dir)  # a ledger must only hold this run's lines
     run_id = options.run_id or time.strftime("run-%Y%m%d-%H%M%S")
     if options.role != "worker":
-        _check_reachable(options.host)
+        check_healthz(options.host)
 
     plan_path, activity = _prepare_plan(options, out)
     spec = ShapeSpec(
@@ -145,15 +146,6 @@ def write_summary(options: LoadOptions, load_run: LoadRun, wall: float) -> dict[
         json.dumps(summary, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
     )
     return summary
-
-
-def _check_reachable(host: str) -> None:
-    try:
-        response = requests.get(f"{host}/healthz", timeout=5)
-    except requests.RequestException as exc:
-        raise MonilabError(f"{host} is not reachable ({exc.__class__.__name__})") from None
-    if response.status_code != 200:
-        raise MonilabError(f"{host}/healthz answered HTTP {response.status_code}")
 
 
 def _prepare_plan(options: LoadOptions, out: Path) -> tuple[Path, list[float]]:
