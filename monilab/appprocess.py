@@ -7,6 +7,7 @@ workers along.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -15,6 +16,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Mapping
 from pathlib import Path
 
 from monilab.errors import MonilabError
@@ -48,6 +50,8 @@ class AppProcess:
 
         with AppProcess(data_dir, workers=2) as app:
             requests.get(f"{app.url}/healthz")
+
+    ``env`` adds variables to the server's environment; a value of None removes one.
     """
 
     def __init__(
@@ -60,7 +64,7 @@ class AppProcess:
         threads: int | None = None,
         database_url: str | None = None,
         startup_timeout: float = 30.0,
-        env: dict[str, str] | None = None,
+        env: Mapping[str, str | None] | None = None,
     ) -> None:
         self.data_dir = Path(data_dir)
         self.host = host
@@ -99,7 +103,7 @@ class AppProcess:
                 cmd,
                 stdout=log,
                 stderr=subprocess.STDOUT,
-                env={**os.environ, **self.env},
+                env={k: v for k, v in {**os.environ, **self.env}.items() if v is not None},
                 start_new_session=True,
             )
         self._wait_healthy()
@@ -120,21 +124,30 @@ class AppProcess:
         self.stop()
         raise MonilabError(f"the app did not become healthy in {self.startup_timeout:.0f}s")
 
-    def stop(self, *, kill: bool = False, timeout: float = 20.0) -> None:
-        """Stop the server (SIGTERM, or SIGKILL with ``kill``) and its workers."""
-        if self.proc is None or self.proc.poll() is not None:
-            self.proc = None
-            return
-        sig = signal.SIGKILL if kill else signal.SIGTERM
+    def stop(
+        self, sig: int = signal.SIGTERM, *, kill: bool = False, timeout: float = 20.0
+    ) -> int | None:
+        """Stop the server; returns its exit status (None when it was not running).
+
+        ``sig`` (SIGTERM or SIGINT) asks gunicorn's master for a graceful stop of itself and
+        its workers; ``kill`` sends SIGKILL to the whole process group at once (a crash, for
+        fault tests). A server still running after ``timeout`` is killed with its group.
+        """
+        proc, self.proc = self.proc, None
+        if proc is None:
+            return None
+        if proc.poll() is not None:
+            return proc.returncode
         try:
-            os.killpg(self.proc.pid, sig)
-            self.proc.wait(timeout=timeout)
-        except ProcessLookupError:
-            pass
+            if kill:
+                os.killpg(proc.pid, signal.SIGKILL)
+            else:
+                proc.send_signal(sig)
+            return proc.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-            self.proc.wait(timeout=5)
-        self.proc = None
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            return proc.wait(timeout=5)
 
     def __enter__(self) -> AppProcess:
         return self.start()

@@ -8,21 +8,16 @@ matches. Runs on SQLite and PostgreSQL like the other app tests.
 from __future__ import annotations
 
 import json
-import os
 import signal
-import socket
-import subprocess
-import sys
 import threading
-import time
 import uuid
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import pytest
 import requests
 
+from monilab.appprocess import AppProcess
 from monilab.cli import main
 from monilab.schema import conform, read_dataset
 
@@ -33,68 +28,24 @@ REQUESTS = 400
 SOURCES = ("locust", "browser", "api", "carrier-pigeon")
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class Server:
-    """``monilab serve`` in a subprocess."""
-
-    def __init__(self, data_dir: Path, database_url: str) -> None:
-        self.data_dir = data_dir
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        env = {**os.environ, "MONILAB_PASSWORD_HASH": "pbkdf2:sha256:1000"}
-        env.pop("MONILAB_SECRET_KEY", None)
-        self.process = subprocess.Popen(
-            [
-                sys.executable, "-m", "monilab", "serve", "--port", str(self.port),
-                "--workers", "2", "--threads", "4", "--data-dir", str(data_dir),
-                "--database-url", database_url,
-            ],
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )  # fmt: skip
-        self._wait_ready()
-
-    def _wait_ready(self, timeout: float = 60.0) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"server exited early:\n{self.process.stdout.read()}")
-            try:
-                if requests.get(f"{self.url}/healthz", timeout=5).status_code == 200:
-                    return
-            except requests.RequestException:  # refused, or accepted before a worker is up
-                pass
-            time.sleep(0.2)
-        self.stop(signal.SIGKILL)
-        raise RuntimeError("server did not become healthy")
-
-    def stop(self, sig: int = signal.SIGTERM, timeout: float = 30.0) -> int:
-        """Signal the master, wait for it; the exit code."""
-        if self.process.poll() is None:
-            self.process.send_signal(sig)
-        try:
-            return self.process.wait(timeout)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            return self.process.wait()
-
-    def log_records(self) -> list[dict]:
-        directory = self.data_dir / "request-log"
-        return [json.loads(line) for path in directory.glob("*.jsonl") for line in path.open()]
+def log_records(server: AppProcess) -> list[dict]:
+    directory = server.data_dir / "request-log"
+    return [json.loads(line) for path in directory.glob("*.jsonl") for line in path.open()]
 
 
 @pytest.fixture
 def server(tmp_path, database_url):
-    running = Server(tmp_path / "data", database_url)
+    """``monilab serve`` (2 workers × 4 threads) in its own process; fresh secret key."""
+    running = AppProcess(
+        tmp_path / "data",
+        workers=2,
+        threads=4,
+        database_url=database_url,
+        startup_timeout=60.0,
+        env={"MONILAB_PASSWORD_HASH": "pbkdf2:sha256:1000", "MONILAB_SECRET_KEY": None},
+    ).start()
     yield running
-    running.stop(signal.SIGKILL if running.process.poll() is None else signal.SIGTERM)
+    running.stop(kill=True)
 
 
 def sign_up(url: str, name: str) -> dict[str, str]:
@@ -161,7 +112,7 @@ def test_every_request_is_logged_once_and_no_write_is_lost(server, tmp_path):
     assert stored.json()["total"] == writes + 1
 
     assert server.stop(signal.SIGTERM) == 0
-    records = server.log_records()
+    records = log_records(server)
     load = [r for r in records if r["run_id"] == "load"]
     assert len(load) == REQUESTS
     sent = Counter(
@@ -181,7 +132,7 @@ def test_every_request_is_logged_once_and_no_write_is_lost(server, tmp_path):
 
     out = tmp_path / "export"
     argv = ["export", "--out", str(out), "--data-dir", str(server.data_dir)]
-    database_url = server.process.args[server.process.args.index("--database-url") + 1]
+    database_url = server.database_url
     assert main([*argv, "--database-url", database_url]) == 0
     dataset = read_dataset(out)
     assert dataset.rows("events") == len(records)
@@ -194,7 +145,7 @@ def test_sigint_stops_the_server_cleanly(server):
     auth = sign_up(server.url, "quick")
     assert requests.get(f"{server.url}/api/v1/profile", headers=auth, timeout=10).ok
     assert server.stop(signal.SIGINT) == 0
-    assert len(server.log_records()) >= 2
+    assert len(log_records(server)) >= 2
 
 
 def test_sessions_work_across_workers(server):
