@@ -75,12 +75,11 @@ def _population_of_dataset(directory: Path):  # -> sim.agents.population.Populat
 
 
 def _personas_of(pop, count: int) -> list[str]:
-    """Persona names of the first ``count`` agents (only their shards are built)."""
+    """Persona names of the first ``count`` agents (their shards, which the actions reuse)."""
     names: list[str] = []
     shard = 0
     while len(names) < count:
-        table = pop.users_table(pop.model(shard))
-        names += table.column("persona").to_pylist()
+        names += pop.shard(shard).users.column("persona").to_pylist()
         shard += 1
     return names[:count]
 
