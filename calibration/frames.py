@@ -65,11 +65,21 @@ def user_months(transactions: pd.DataFrame) -> pd.DataFrame:
         Columns ``user_id``, ``month`` (period), ``spend`` (sum of amount), ``txns`` (count)
         and ``ticket`` (mean amount).
     """
-    month = timestamps(transactions).dt.to_period("M")
-    grouped = transactions.assign(month=month.to_numpy()).groupby(
-        ["user_id", "month"], sort=True, observed=True
-    )["amount"]
+    ts = timestamps(transactions)
+    # Group on an integer month number (fast) and make periods of the small result only.
+    month_number = (ts.dt.year * 12 + ts.dt.month - 1).to_numpy(dtype=np.int64)
+    grouped = pd.DataFrame(
+        {
+            "user_id": transactions["user_id"].to_numpy(),
+            "month": month_number,
+            "amount": transactions["amount"].to_numpy(),
+        }
+    ).groupby(["user_id", "month"], sort=True)["amount"]
     table = grouped.agg(spend="sum", txns="size").reset_index()
+    numbers = table["month"].to_numpy()
+    table["month"] = pd.PeriodIndex.from_fields(
+        year=numbers // 12, month=numbers % 12 + 1, freq="M"
+    )
     table["spend"] = table["spend"].astype(float)
     table["ticket"] = table["spend"] / table["txns"]
     return table
