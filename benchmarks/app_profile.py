@@ -205,7 +205,8 @@ def report(result: dict[str, Any], before: dict[str, Any] | None) -> None:
     weighted = result["weighted_cpu_ms"]
     line = f"{'weighted by the persona mix':<55}{weighted:>8.2f}"
     if before:
-        line += f"{'':>13}{before['weighted_cpu_ms']:>8.2f}{before['weighted_cpu_ms'] / weighted:>6.1f}x"
+        old_ms = before["weighted_cpu_ms"]
+        line += f"{'':>13}{old_ms:>8.2f}{old_ms / weighted:>6.1f}x"
     print(line)
     print(f"{FLOOR:<55}{result['floor_ms']:>8.2f}")
     print(
