@@ -57,6 +57,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         datefmt="%H:%M:%S",
     )
+    if not args.verbose:  # Mesa logs every model step at INFO
+        logging.getLogger("MESA").setLevel(logging.WARNING)
     if not getattr(args, "handler", None):
         parser.print_help()
         return 2
