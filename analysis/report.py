@@ -111,6 +111,9 @@ def model_card(result: dict[str, Any], out: Path, images: list[str]) -> Path:
     sections.append("<h2>Next-week forecast (time split)</h2>")
     sections.append(_table(rows, ["model", "cell WAPE", "cell MAE", "weekly-total WAPE"]))
     sections.append(f"<p>all-zero forecast cell WAPE {fc['zero_forecast']['wape']:.3f}</p>")
+    from analysis.report_extras import sections as extra_sections
+
+    sections += extra_sections(result)
     sections += [f'<img src="{html.escape(name)}" alt="{html.escape(name)}">' for name in images]
     sections.append(
         "<h2>metrics.json</h2><pre>" + html.escape(json.dumps(result, indent=1)) + "</pre>"

@@ -22,7 +22,7 @@ import pandas as pd
 from sklearn.metrics import brier_score_loss, roc_auc_score
 from sklearn.model_selection import train_test_split
 
-from analysis import anomaly, forecast, metrics, report
+from analysis import anomaly, extras, forecast, metrics, report
 from analysis.features import hourly_slots, user_features
 from analysis.hourly import evaluate_slots
 from analysis.type_model import ESTIMATORS, TypeClusterer, UserClassifier
@@ -176,8 +176,14 @@ def train(
     n_estimators: int = 200,
     test_weeks: int = 4,
     hourly_users: int = 500,
+    real: str | Path | None = None,
+    real_mapping: str | Path | None = None,
 ) -> dict[str, Any]:
     """Train, evaluate and save every model; return the metrics (also in ``metrics.json``).
+
+    The extras (:mod:`analysis.extras`: notifications, recommendations, segments, behaviour
+    score) are always fitted; with ``real`` and/or ``real_mapping`` the forecast and anomaly
+    pipelines also run on that real microdata (``real`` section, TSTR/TRTR).
 
     Type models are evaluated on held-out users (25 %) and, with ``eval_data``, on every
     user of another dataset; the forecast on the last ``test_weeks`` weeks; the hourly-slot
@@ -236,6 +242,26 @@ def train(
         "test_first_week": str(test_rows["week"].min().date()),
         **evaluate_forecast(forecast_models, test_rows, budget),
     }
+
+    result.update(
+        extras.train_extras(
+            users,
+            tx,
+            feats,
+            out,
+            scorer=scorer,
+            scored=scored,
+            cells=cells,
+            forecast_models=forecast_models,
+            train_rows=train_rows,
+            test_rows=test_rows,
+            budget=budget,
+            real=real,
+            real_mapping=real_mapping,
+            random_state=random_state,
+            n_estimators=n_estimators,
+        )
+    )
 
     if hourly_users > 0:
         log.info("hourly-slot models on %d users", hourly_users)

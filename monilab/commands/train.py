@@ -27,6 +27,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--hourly-users", type=int, default=500, help="users sampled for the hourly model (0: skip)"
     )
+    parser.add_argument(
+        "--real",
+        type=Path,
+        default=None,
+        help="real microdata file: forecast TSTR/TRTR and anomalies on it (metrics 'real')",
+    )
+    parser.add_argument(
+        "--real-mapping",
+        type=Path,
+        default=None,
+        help="TOML mapping of --real into the schema (default: the household ledger mapping)",
+    )
     parser.set_defaults(handler=run)
 
 
@@ -45,6 +57,8 @@ def run(args: argparse.Namespace) -> int:
         n_estimators=args.trees,
         test_weeks=args.test_weeks,
         hourly_users=args.hourly_users,
+        real=args.real,
+        real_mapping=args.real_mapping,
     )
     print(headline(result), file=sys.stdout)
     print(f"monilab train: wrote {args.out}/metrics.json and model_card.html", file=sys.stdout)
@@ -53,6 +67,8 @@ def run(args: argparse.Namespace) -> int:
 
 def headline(result: dict) -> str:
     """A few lines with the main metrics."""
+    from analysis.extras import headline as extras_headline
+
     types = result["types"]
     lines = [
         "type macro-F1 (held out): "
@@ -75,6 +91,7 @@ def headline(result: dict) -> str:
             f"forecast cell WAPE two-stage {fc['two_stage_lightgbm']['cells']['wape']:.3f} "
             f"vs 4-week mean {fc['mean_4_weeks']['cells']['wape']:.3f}"
         )
+    lines += extras_headline(result)
     if "eval" in result:
         other = result["eval"]["types"]
         lines.append(
