@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import importlib.util
 import math
+import warnings
 from collections.abc import Callable
 
 import numpy as np
@@ -17,7 +18,7 @@ import optuna
 from scipy.optimize import minimize
 
 from calibration.checkpoint import Trial, TrialLog
-from calibration.space import ParameterSpace
+from calibration.space import Space
 from monilab.errors import MonilabError
 
 __all__ = ["SAMPLERS", "Evaluate", "make_sampler", "search_nelder_mead", "search_optuna"]
@@ -30,21 +31,37 @@ Evaluate = Callable[[list[dict[str, float]]], list[tuple[float, float]]]
 """Runs parameter sets, returns ``(loss, seconds)`` for each."""
 
 
-def make_sampler(name: str, space: ParameterSpace, seed: int) -> optuna.samplers.BaseSampler:
-    """A seeded Optuna sampler; CMA-ES starts from the persona file's values."""
+def make_sampler(
+    name: str, space: Space, seed: int, *, sigma0: float | None = None
+) -> optuna.samplers.BaseSampler:
+    """A seeded Optuna sampler; CMA-ES starts from the persona file's values (warm start).
+
+    Args:
+        name: ``cmaes`` or ``tpe``.
+        space: The search space (its defaults are CMA-ES's starting mean).
+        seed: Sampler seed.
+        sigma0: CMA-ES initial step in unit-cube coordinates (Optuna scales every
+            dimension to [0, 1]); None is Optuna's 1/6.
+    """
     if name == "cmaes":
         if importlib.util.find_spec("cmaes") is None:
             raise MonilabError("the cmaes sampler needs the 'cmaes' package (or --sampler tpe)")
-        return optuna.samplers.CmaEsSampler(
-            x0=space.defaults(), seed=seed, n_startup_trials=0, warn_independent_sampling=False
-        )
+        with warnings.catch_warnings():  # x0/sigma0 are announced to move to OptunaHub
+            warnings.simplefilter("ignore", FutureWarning)
+            return optuna.samplers.CmaEsSampler(
+                x0=space.defaults(),
+                sigma0=sigma0,
+                seed=seed,
+                n_startup_trials=0,
+                warn_independent_sampling=False,
+            )
     if name == "tpe":
         return optuna.samplers.TPESampler(seed=seed)
     raise MonilabError(f"unknown sampler {name!r} (choose from {', '.join(SAMPLERS)})")
 
 
 def search_optuna(
-    space: ParameterSpace,
+    space: Space,
     sampler: optuna.samplers.BaseSampler,
     log: TrialLog,
     evaluate: Evaluate,
@@ -83,7 +100,7 @@ class _BudgetSpent(Exception):
 
 
 def search_nelder_mead(
-    space: ParameterSpace,
+    space: Space,
     log: TrialLog,
     evaluate: Evaluate,
     *,
@@ -121,7 +138,7 @@ def search_nelder_mead(
         minimize(objective, x0, method="Nelder-Mead", options=options)
 
 
-def _key(space: ParameterSpace, params: dict[str, float]) -> tuple[float, ...]:
+def _key(space: Space, params: dict[str, float]) -> tuple[float, ...]:
     return tuple(round(float(params[name]), 12) for name in space.names)
 
 
