@@ -49,6 +49,9 @@ def run(args: argparse.Namespace) -> int:
 
     if args.trees < 1 or args.test_weeks < 1 or args.hourly_users < 0:
         raise MonilabError("--trees and --test-weeks must be positive, --hourly-users >= 0")
+    for option, path in (("--real", args.real), ("--real-mapping", args.real_mapping)):
+        if path is not None and not path.is_file():
+            raise MonilabError(f"{option}: no such file {path}")
     result = train(
         args.data,
         args.out,
