@@ -10,6 +10,8 @@ MONILAB_DATA_DIR           MONILAB_DATA_DIR            ``./data``
 DATABASE_URL               DATABASE_URL                SQLite file in the data directory
 REQUEST_LOG_DIR            MONILAB_REQUEST_LOG_DIR     ``<data dir>/request-log``
 MONILAB_TYPE_MODEL         MONILAB_TYPE_MODEL          none (type answers not_enough_data)
+MONILAB_MODELS_DIR         MONILAB_MODELS_DIR          none (``monilab train``'s output: model
+                                                       alerts, forecast, recommendations)
 PASSWORD_HASH_METHOD       MONILAB_PASSWORD_HASH       ``scrypt`` (werkzeug)
 DB_POOL_SIZE               MONILAB_DB_POOL_SIZE        8
 =========================  ==========================  ====================================
@@ -41,6 +43,7 @@ _ENV = {
     "DATABASE_URL": "DATABASE_URL",
     "REQUEST_LOG_DIR": "MONILAB_REQUEST_LOG_DIR",
     "MONILAB_TYPE_MODEL": "MONILAB_TYPE_MODEL",
+    "MONILAB_MODELS_DIR": "MONILAB_MODELS_DIR",
     "PASSWORD_HASH_METHOD": "MONILAB_PASSWORD_HASH",
     "DB_POOL_SIZE": "MONILAB_DB_POOL_SIZE",
 }
@@ -58,6 +61,7 @@ def build_config(overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
         "PASSWORD_HASH_METHOD": "scrypt",
         "DB_POOL_SIZE": 8,
         "MONILAB_TYPE_MODEL": None,
+        "MONILAB_MODELS_DIR": None,
         "CREATE_TABLES": True,
         "MAX_CONTENT_LENGTH": MAX_REQUEST_BYTES,
         "SESSION_COOKIE_HTTPONLY": True,
@@ -82,4 +86,7 @@ def build_config(overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
     model = config.get("MONILAB_TYPE_MODEL")
     if model and not Path(model).is_file():
         raise FileNotFoundError(f"MONILAB_TYPE_MODEL: no such file {model}")
+    models = config.get("MONILAB_MODELS_DIR")
+    if models and not Path(models).is_dir():
+        raise FileNotFoundError(f"MONILAB_MODELS_DIR: no such directory {models}")
     return config

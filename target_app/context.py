@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from target_app.db import Database
 from target_app.models import User
-from target_app.services import notifications, spending_type
+from target_app.services import coach, notifications, spending_type
 from target_app.services.spending_type import TypeModelSlot
 
 EXTENSION = "monilab"
@@ -62,7 +62,13 @@ def init_app(app: Flask, app_state: AppState) -> None:
 
 
 def refresh_alerts(user_id: int) -> None:
-    """Store the daily anomaly alert if it is due (checked cheaply on the read session)."""
+    """Store the daily anomaly alert if it is due (checked cheaply on the read session).
+
+    With a models directory (``MONILAB_MODELS_DIR``) the trained models' alerts replace the
+    IQR rule (:func:`target_app.services.coach.refresh_model_alerts`).
+    """
+    if coach.refresh_model_alerts(read_db(), write_db, user_id, coach.slot_for(current_app)):
+        return
     day = notifications.alert_day(read_db(), user_id)
     if day is not None:
         message = notifications.alert_message(notifications.check_day(read_db(), user_id, day))

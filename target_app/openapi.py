@@ -147,6 +147,18 @@ def _paths() -> dict[str, Any]:
                 {200: _json(ref("SpendingType"), "The type or why it is unknown")},
             )
         },
+        "/api/v1/recommendations": {
+            "get": _operation(
+                "Financial products from the trained recommender, or why there are none",
+                {200: _json(ref("Recommendations"), "Recommended products")},
+            )
+        },
+        "/api/v1/forecast": {
+            "get": _operation(
+                "Next week's spend and overrun probability from the trained models",
+                {200: _json(ref("Forecast"), "The forecast or why there is none")},
+            )
+        },
         "/api/v1/assets": {
             "get": _operation("Total assets", {200: _json(ref("Assets"), "The assets")})
         },

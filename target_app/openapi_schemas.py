@@ -45,7 +45,7 @@ SCHEMAS: dict[str, Any] = {
             "occupation": _NSTR,
             "region": _NSTR,
             "monthly_income": _NINT,
-            "spending_type": {"type": "string", "enum": list(SPENDING_TYPES), "nullable": True},
+            "spending_type": _NSTR,
             "created_at": _TIME,
         }
     ),
@@ -196,4 +196,50 @@ SCHEMAS: dict[str, Any] = {
         }
     ),
     "Health": obj({"status": {"type": "string", "enum": ["ok", "error"]}, "database": _STR}),
+    "Recommendations": {
+        "type": "object",
+        "required": ["status", "spendings", "items"],
+        "properties": {
+            "status": {"type": "string", "enum": ["ok", "not_enough_data", "not_configured"]},
+            "spendings": _INT,
+            "spending_type": _NSTR,
+            "reason": _STR,
+            "items": {
+                "type": "array",
+                "items": obj(
+                    {
+                        "product": _STR,
+                        "kind": {"type": "string", "enum": ["savings", "investment", "insurance"]},
+                        "kind_label": _STR,
+                        "score": {"type": "number", "minimum": 0, "maximum": 1},
+                        "reason": {"type": "string", "enum": ["similar_users", "savings_for_yolo"]},
+                    }
+                ),
+            },
+        },
+    },
+    "Forecast": {
+        "type": "object",
+        "required": ["status"],
+        "properties": {
+            "status": {"type": "string", "enum": ["ok", "not_enough_data", "not_configured"]},
+            "reason": _STR,
+            "week": _DATE,
+            "budget": _INT,
+            "expected_total": _INT,
+            "overrun_probability": {"type": "number", "minimum": 0, "maximum": 1},
+            "alert": {"type": "boolean"},
+            "message": _STR,
+            "categories": {
+                "type": "array",
+                "items": obj(
+                    {
+                        "category": {"type": "string", "enum": list(CATEGORIES)},
+                        "probability": {"type": "number", "minimum": 0, "maximum": 1},
+                        "expected": _INT,
+                    }
+                ),
+            },
+        },
+    },
 }

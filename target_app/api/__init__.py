@@ -15,7 +15,17 @@ from flask_wtf.csrf import CSRFProtect
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from target_app.api import assets, auth, goals, insights, meta, notifications, profile, spendings
+from target_app.api import (
+    assets,
+    auth,
+    coach,
+    goals,
+    insights,
+    meta,
+    notifications,
+    profile,
+    spendings,
+)
 from target_app.errors import AppError
 
 log = logging.getLogger(__name__)
@@ -25,6 +35,7 @@ BLUEPRINTS = (
     assets.bp,
     spendings.bp,
     insights.bp,
+    coach.bp,
     goals.bp,
     notifications.bp,
     profile.bp,

@@ -1,13 +1,13 @@
-"""Pages: spending analysis, spending type and assets."""
+"""Pages: spending analysis, spending type, assets and the model coach."""
 
 from __future__ import annotations
 
-from flask import Blueprint, g, request
+from flask import Blueprint, current_app, g, request
 
 from target_app.auth import login_required
 from target_app.context import current_type, read_db
 from target_app.pages.helpers import render
-from target_app.services import analysis, assets, spending_type
+from target_app.services import analysis, assets, coach, spending_type
 
 bp = Blueprint("pages_insights", __name__)
 
@@ -36,3 +36,15 @@ def assets_page() -> str:
     """Total assets and their composition."""
     summary = assets.summary(read_db(), g.user_id)
     return render("assets.html", assets=summary, accounts=assets.accounts(read_db(), g.user_id))
+
+
+@bp.get("/coach/")
+@login_required
+def coach_page() -> str:
+    """Recommended products and next week's forecast from the trained models."""
+    slot = coach.slot_for(current_app)
+    return render(
+        "coach.html",
+        recs=coach.recommendations(read_db(), g.user_id, slot),
+        forecast=coach.forecast(read_db(), g.user_id, slot),
+    )
