@@ -1,4 +1,9 @@
-"""``monilab calibrate``: fit a persona file's free parameters to reference targets."""
+"""``monilab calibrate``: fit a persona file's free parameters to reference data.
+
+Two kinds of reference: aggregate targets (``--targets FILE [--validate FILE]``) or
+microdata (``--reference PATH --mapping FILE``), split into fit and held-out parts by user
+(or, for one user, by blocks of months); see :mod:`calibration.reference_loop`.
+"""
 
 from __future__ import annotations
 
@@ -6,30 +11,53 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from calibration.loop import CalibrationResult
+    from calibration.reference_loop import ReferenceCalibrationResult
+    from calibration.simulator import Simulator
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``calibrate`` subcommand."""
     parser = subparsers.add_parser(
         "calibrate",
-        help="calibrate a persona file's free parameters to aggregate targets",
+        help="calibrate a persona file's free parameters to reference data",
         description=(
             "Search the free parameters of a persona file so that the simulated population "
-            "matches aggregate targets; write the calibrated persona file, calibration.json "
-            "and report.html to --out. The input persona file is left untouched."
+            "matches aggregate targets (--targets) or reference microdata (--reference with "
+            "--mapping; split by user into fit and held-out parts); write the calibrated "
+            "persona file, calibration.json and report.html to --out. The input persona file "
+            "is left untouched."
         ),
     )
     parser.add_argument("--personas", type=Path, required=True, help="persona TOML file")
     parser.add_argument("--targets", type=Path, help="aggregate targets CSV (fit part)")
-    parser.add_argument("--reference", type=Path, help="microdata reference (not yet supported)")
-    parser.add_argument("--mapping", type=Path, help="microdata mapping TOML")
+    parser.add_argument("--reference", type=Path, help="microdata reference (CSV or Parquet)")
+    parser.add_argument("--mapping", type=Path, help="TOML mapping of the --reference file")
+    parser.add_argument("--reference-users", type=Path, help="users file of the --reference")
     parser.add_argument("--validate", type=Path, help="held-out aggregate targets CSV")
     parser.add_argument("--budget", type=int, required=True, help="simulator calls of the search")
     parser.add_argument("--jobs", type=int, default=1, help="parallel simulator calls")
     parser.add_argument(
         "--sampler", choices=("cmaes", "tpe", "nelder-mead"), default="cmaes", help="method"
     )
-    parser.add_argument("--params", action="append", help="only free parameters matching (glob)")
+    parser.add_argument(
+        "--params",
+        action="append",
+        help="only free parameters matching (glob); groups with --space grouped",
+    )
+    parser.add_argument(
+        "--space",
+        choices=("full", "grouped"),
+        help="full: every free parameter; grouped: one shift per group of parameters "
+        "(default: full for --targets, grouped for --reference)",
+    )
+    parser.add_argument("--sigma0", type=float, help="CMA-ES initial step (unit cube; 1/6)")
+    parser.add_argument(
+        "--held-out", type=float, default=0.3, help="share of users (or month blocks) held out"
+    )
     parser.add_argument("--users", type=int, default=2000, help="users per simulator call")
     parser.add_argument("--days", type=int, default=90, help="days per simulator call")
     parser.add_argument("--start", default="2024-01-01", help="first simulated day")
@@ -44,32 +72,73 @@ def run(args: argparse.Namespace) -> int:
     import optuna
 
     from calibration.calibrate_report import write_report
-    from calibration.loop import calibrate
     from calibration.simulator import Simulator
-    from calibration.targets import load_targets
     from monilab.errors import MonilabError
     from sim.agents.personas import load_personas
     from sim.agents.population import parse_start
 
-    if args.reference is not None or args.mapping is not None:
-        raise MonilabError(
-            "microdata references (--reference/--mapping) are not yet supported; "
-            "use --targets with aggregate targets"
-        )
-    if args.targets is None:
-        raise MonilabError("give --targets FILE")
+    microdata = args.reference is not None or args.mapping is not None
+    if microdata and args.targets is not None:
+        raise MonilabError("give either --targets or --reference/--mapping, not both")
+    if microdata and (args.reference is None or args.mapping is None):
+        raise MonilabError("--reference and --mapping go together")
+    if not microdata and args.targets is None:
+        raise MonilabError("give --targets FILE or --reference PATH --mapping FILE")
+    if microdata and args.validate is not None:
+        raise MonilabError("--validate is for aggregate targets; microdata is split by user")
     for name in ("budget", "users", "days", "jobs"):
         if getattr(args, name) < 1:
             raise MonilabError(f"--{name} must be a positive integer")
     if args.seed < 0:
         raise MonilabError("--seed must be non-negative")
+    if args.sigma0 is not None and not 0 < args.sigma0 <= 1:
+        raise MonilabError("--sigma0 must be in (0, 1]")
+    if not 0 < args.held_out < 1:
+        raise MonilabError("--held-out must be between 0 and 1")
     personas = load_personas(args.personas)
+    start = parse_start(args.start).isoformat()
+    persona_out = args.out / f"{args.personas.stem}.calibrated.toml"
+    if persona_out.resolve() == args.personas.resolve():
+        raise MonilabError("--out would overwrite the input persona file")
+    simulator = Simulator(personas, users=args.users, days=args.days, start=start)
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    if microdata:
+        result, inputs = _run_microdata(args, simulator)
+        part = result.parts["held_out"]
+        line = (
+            f"held-out {result.split['by']} loss {part.loss_default:.4f} -> "
+            f"{part.loss_final:.4f} (noise floor {part.noise_floor:.4f}, "
+            f"gap closed {part.to_dict()['fraction_of_closable_gap_closed']}; "
+            f"C2ST AUC gbm {part.auc('gbm')['default']:.3f} -> {part.auc('gbm')['final']:.3f})"
+        )
+    else:
+        result, inputs = _run_targets(args, simulator)
+        fit = result.held_out["fit"]
+        closed = fit.to_dict()["fraction_of_closable_gap_closed"]
+        line = (
+            f"held-out loss {fit.loss_default:.4f} -> {fit.loss_final:.4f} "
+            f"(noise floor {fit.noise_floor:.4f}, gap closed {closed})"
+        )
+    personas.with_values(result.values or result.params).save(persona_out)
+    summary = result.to_dict() | {
+        "inputs": inputs,
+        "outputs": {"personas": persona_out.name, "report": "report.html"},
+    }
+    (args.out / "calibration.json").write_text(json.dumps(summary, indent=1), encoding="utf-8")
+    write_report(result, args.out / "report.html")
+    print(f"monilab calibrate: {line}; wrote {args.out}", file=sys.stdout)
+    return 0
+
+
+def _run_targets(
+    args: argparse.Namespace, simulator: Simulator
+) -> tuple[CalibrationResult, dict[str, Any]]:
+    from calibration.loop import calibrate
+    from calibration.targets import load_targets
+
     targets = load_targets(args.targets)
     validate = load_targets(args.validate) if args.validate else None
-    start = parse_start(args.start).isoformat()
     args.out.mkdir(parents=True, exist_ok=True)
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
-    simulator = Simulator(personas, users=args.users, days=args.days, start=start)
     result = calibrate(
         simulator,
         targets,
@@ -80,28 +149,47 @@ def run(args: argparse.Namespace) -> int:
         jobs=args.jobs,
         validate=validate,
         params=args.params,
+        space=args.space or "full",
+        sigma0=args.sigma0,
         resume=not args.no_resume,
         progress=True,
     )
-    persona_out = args.out / f"{args.personas.stem}.calibrated.toml"
-    if persona_out.resolve() == args.personas.resolve():
-        raise MonilabError("--out would overwrite the input persona file")
-    personas.with_values(result.params).save(persona_out)
-    summary = result.to_dict() | {
-        "inputs": {
-            "personas": str(args.personas),
-            "targets": str(args.targets),
-            "validate": str(args.validate) if args.validate else None,
-        },
-        "outputs": {"personas": persona_out.name, "report": "report.html"},
+    inputs = {
+        "personas": str(args.personas),
+        "targets": str(args.targets),
+        "validate": str(args.validate) if args.validate else None,
     }
-    (args.out / "calibration.json").write_text(json.dumps(summary, indent=1), encoding="utf-8")
-    write_report(result, args.out / "report.html")
-    fit = result.held_out["fit"]
-    closed = fit.to_dict()["fraction_of_closable_gap_closed"]
-    print(
-        f"monilab calibrate: held-out loss {fit.loss_default:.4f} -> {fit.loss_final:.4f} "
-        f"(noise floor {fit.noise_floor:.4f}, gap closed {closed}); wrote {args.out}",
-        file=sys.stdout,
+    return result, inputs
+
+
+def _run_microdata(
+    args: argparse.Namespace, simulator: Simulator
+) -> tuple[ReferenceCalibrationResult, dict[str, Any]]:
+    from calibration.adapters import load_microdata
+    from calibration.reference_loop import calibrate_reference
+
+    reference = load_microdata(args.mapping, args.reference, users_path=args.reference_users)
+    args.out.mkdir(parents=True, exist_ok=True)
+    result = calibrate_reference(
+        simulator,
+        reference,
+        out_dir=args.out,
+        budget=args.budget,
+        seed=args.seed,
+        sampler=args.sampler,
+        jobs=args.jobs,
+        params=args.params,
+        space=args.space or "grouped",
+        sigma0=args.sigma0,
+        held_out_fraction=args.held_out,
+        resume=not args.no_resume,
+        progress=True,
     )
-    return 0
+    inputs = {
+        "personas": str(args.personas),
+        "reference": str(args.reference),
+        "mapping": str(args.mapping),
+        "declared_missing": sorted(reference.declared_missing),
+        "excluded_rows": reference.excluded,
+    }
+    return result, inputs
