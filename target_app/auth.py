@@ -1,8 +1,8 @@
 """Who is asking: bearer tokens for the JSON API, the login session for the HTML pages.
 
-Both set ``g.user`` (the :class:`~target_app.models.User`) and ``g.user_id`` (also written
-to the request log). The API answers 401 JSON without a valid token; pages redirect to
-the login page.
+Both set ``g.user_id`` (also written to the request log); pages also set ``g.user`` (the
+:class:`~target_app.models.User`), API views load it on demand with :func:`current_user`.
+The API answers 401 JSON without a valid token; pages redirect to the login page.
 """
 
 from __future__ import annotations
@@ -39,18 +39,32 @@ def bearer_token() -> str | None:
 
 
 def token_required(view: F) -> F:
-    """API views: require a valid bearer token (401 JSON otherwise)."""
+    """API views: require a valid bearer token (401 JSON otherwise).
+
+    Sets ``g.user_id`` only; views that need the whole user call :func:`current_user`.
+    """
 
     @functools.wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         token = bearer_token()
-        user = users.user_for_token(read_db(), token) if token else None
-        if user is None:
+        user_id = users.user_id_for_token(read_db(), token) if token else None
+        if user_id is None:
             raise Unauthorized("a valid bearer token is required (POST /api/v1/auth/login)")
-        set_user(user)
+        g.user_id = user_id
         return view(*args, **kwargs)
 
     return wrapper  # type: ignore[return-value]
+
+
+def current_user() -> User:
+    """The request's user, loaded on first use after :func:`token_required` (or a login)."""
+    user = g.get("user")
+    if user is None:
+        user = users.get_user(read_db(), g.user_id)
+        if user is None:
+            raise Unauthorized("the user no longer exists")
+        g.user = user
+    return user
 
 
 def session_user() -> User | None:

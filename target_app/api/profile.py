@@ -7,7 +7,7 @@ from typing import Any
 from flask import Blueprint, current_app, g
 
 from target_app.api.helpers import body
-from target_app.auth import token_required
+from target_app.auth import current_user, token_required
 from target_app.context import write_db
 from target_app.services import users
 
@@ -18,7 +18,7 @@ bp = Blueprint("api_profile", __name__, url_prefix="/api/v1/profile")
 @token_required
 def get_profile() -> dict[str, Any]:
     """The user's profile."""
-    return users.user_dict(g.user)
+    return users.user_dict(current_user())
 
 
 @bp.patch("")
@@ -35,7 +35,7 @@ def change_password() -> tuple[str, int]:
     """Set a new password (needs the current one); existing tokens stay valid."""
     users.change_password(
         write_db(),
-        g.user,
+        current_user(),
         body(users.PASSWORD_CHANGE),
         hash_method=current_app.config["PASSWORD_HASH_METHOD"],
     )

@@ -6,7 +6,7 @@ import hashlib
 import secrets
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -105,21 +105,35 @@ def issue_token(session: Session, user_id: int) -> str:
     return token
 
 
-def user_for_token(session: Session, token: str) -> User | None:
-    """The user a bearer token belongs to, or None."""
+_TOKENS = ApiToken.__table__.c
+_TOKEN_OWNER = select(_TOKENS.user_id).where(_TOKENS.token_hash == bindparam("token_hash"))
+"""Core statement built once: its cache key is memoized, so a lookup skips the ORM."""
+
+
+def user_id_for_token(session: Session, token: str) -> int | None:
+    """The id of the user a bearer token belongs to, or None (one indexed Core query).
+
+    Runs on every authenticated request, so it reads the database each time (no cache):
+    a revoked token is refused by every server process as soon as the logout commits.
+    """
     if not token or len(token) > 256:
         return None
-    return session.scalars(
-        select(User)
-        .join(ApiToken, ApiToken.user_id == User.id)
-        .where(ApiToken.token_hash == _digest(token))
-    ).first()
+    result = session.connection().execute(_TOKEN_OWNER, {"token_hash": _digest(token)})
+    return result.scalar()
 
 
 def revoke_token(session: Session, token: str) -> None:
     """Forget a bearer token (logout)."""
     session.execute(delete(ApiToken).where(ApiToken.token_hash == _digest(token)))
     session.commit()
+
+
+_INCOME = select(User.__table__.c.monthly_income).where(User.__table__.c.id == bindparam("id"))
+
+
+def monthly_income(session: Session, user_id: int) -> int | None:
+    """The user's monthly income (None when not given), without loading the whole user."""
+    return session.connection().execute(_INCOME, {"id": user_id}).scalar()
 
 
 def get_user(session: Session, user_id: int) -> User | None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from moni_helpers import PASSWORD, sign_up
 
+from target_app import create_app
+
 
 def test_signup_returns_token_and_stores_lab_fields(client):
     response = client.post(
@@ -56,6 +58,28 @@ def test_login_with_wrong_password_or_unknown_email_is_401(client, alice):
 def test_logout_revokes_the_token(alice):
     assert alice.post("/api/v1/auth/logout").status_code == 204
     assert alice.get("/api/v1/profile").status_code == 401
+
+
+def test_a_token_revoked_on_one_worker_is_refused_by_another(app_config, alice):
+    """Two app instances on one database stand for two server processes (no token cache)."""
+    other = create_app({**app_config, "CREATE_TABLES": False})
+    try:
+        second = other.test_client()
+        headers = alice.headers
+        assert second.get("/api/v1/type", headers=headers).status_code == 200  # seen, then...
+        assert alice.post("/api/v1/auth/logout").status_code == 204  # ...revoked on the first
+        refused = second.get("/api/v1/type", headers=headers)
+        assert refused.status_code == 401 and refused.headers["WWW-Authenticate"] == "Bearer"
+        assert alice.get("/api/v1/type").status_code == 401
+    finally:
+        other.extensions["monilab"].db.dispose()
+
+
+def test_profile_is_loaded_for_the_token_owner_only(client, alice, bob):
+    assert alice.get("/api/v1/profile").json["id"] == alice.id
+    assert bob.get("/api/v1/profile").json["id"] == bob.id
+    bad = client.get("/api/v1/profile", headers={"Authorization": f"Bearer {alice.token}x"})
+    assert bad.status_code == 401
 
 
 def test_every_protected_route_needs_a_token(client):
