@@ -9,10 +9,10 @@ the current month.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
-from sqlalchemy import extract, func, select
+from sqlalchemy import bindparam, extract, func, select
 from sqlalchemy.orm import Session
 
 from target_app.models import Spending, now_kst
@@ -44,26 +44,40 @@ class Analysis:
     insights: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
-        """The JSON form."""
-        return asdict(self)
+        """The JSON form (its lists already hold plain dicts, so no deep copy)."""
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+
+_C = Spending.__table__.c
+_OUTFLOWS = (
+    _C.user_id == bindparam("user_id"),
+    _C.direction == "out",
+    _C.spent_at >= bindparam("start"),
+    _C.spent_at < bindparam("end"),
+)
+_YEAR, _MONTH = extract("year", _C.spent_at), extract("month", _C.spent_at)
+_DOW, _HOUR = extract("dow", _C.spent_at), extract("hour", _C.spent_at)  # dow 0 is Sunday
+
+# Core statements built once (memoized cache keys): outflow sums and counts grouped in SQL.
+_LATEST = select(func.max(_C.spent_at)).where(_C.user_id == bindparam("user_id"))
+_BY_MONTH = (
+    select(_YEAR, _MONTH, func.sum(_C.amount), func.count())
+    .where(*_OUTFLOWS)
+    .group_by(_YEAR, _MONTH)
+)
+_BY_CATEGORY = select(_C.category, func.sum(_C.amount)).where(*_OUTFLOWS).group_by(_C.category)
+_BY_DOW_HOUR = (
+    select(_DOW, _HOUR, func.sum(_C.amount), func.count()).where(*_OUTFLOWS).group_by(_DOW, _HOUR)
+)
 
 
 def reference_month(session: Session, user_id: int, month: dt.date | None) -> dt.date:
     """The month asked for, else that of the latest spending, else this month."""
     if month is not None:
         return month
-    latest = session.scalar(select(func.max(Spending.spent_at)).where(Spending.user_id == user_id))
+    latest = session.connection().execute(_LATEST, {"user_id": user_id}).scalar()
     when = latest or now_kst()
     return dt.date(when.year, when.month, 1)
-
-
-def _outflows(user_id: int, start: dt.datetime, end: dt.datetime) -> list[Any]:
-    return [
-        Spending.user_id == user_id,
-        Spending.direction == "out",
-        Spending.spent_at >= start,
-        Spending.spent_at < end,
-    ]
 
 
 def _percent_change(now: int, before: float) -> float | None:
@@ -75,16 +89,13 @@ def analyse(
 ) -> Analysis:
     """Compute the analysis (see the module docstring)."""
     ref = reference_month(session, user_id, month)
+    connection = session.connection()
     first = add_months(ref, -(MONTHS - 1))
     start, end = month_bounds(first)[0], month_bounds(ref)[1]
-    year, mon = extract("year", Spending.spent_at), extract("month", Spending.spent_at)
+    window = {"user_id": user_id, "start": start, "end": end}
     totals = {
         (int(y), int(m)): (int(amount), int(count))
-        for y, m, amount, count in session.execute(
-            select(year, mon, func.sum(Spending.amount), func.count())
-            .where(*_outflows(user_id, start, end))
-            .group_by(year, mon)
-        )
+        for y, m, amount, count in connection.execute(_BY_MONTH, window)
     }
     months = [add_months(first, i) for i in range(MONTHS)]
     monthly = [
@@ -97,10 +108,8 @@ def analyse(
     ]
 
     ref_start, ref_end = month_bounds(ref)
-    by_category = session.execute(
-        select(Spending.category, func.sum(Spending.amount))
-        .where(*_outflows(user_id, ref_start, ref_end))
-        .group_by(Spending.category)
+    by_category = connection.execute(
+        _BY_CATEGORY, {"user_id": user_id, "start": ref_start, "end": ref_end}
     ).all()
     ref_total = sum(int(amount) for _, amount in by_category)
     categories = sorted(
@@ -117,11 +126,11 @@ def analyse(
     )
 
     pattern_start = month_bounds(add_months(ref, -(PATTERN_MONTHS - 1)))[0]
-    by_dow = _pattern(session, user_id, "dow", pattern_start, ref_end, 7)  # 0 is Sunday
+    by_dow, by_hour = _patterns(connection, user_id, pattern_start, ref_end)
+    monday_first = [(day, by_dow[(day + 1) % 7]) for day in range(7)]
     weekdays = [
-        {"weekday": day, "label": WEEKDAY_LABELS[day], **by_dow[(day + 1) % 7]} for day in range(7)
+        {"weekday": day, "label": WEEKDAY_LABELS[day], **sums} for day, sums in monday_first
     ]
-    by_hour = _pattern(session, user_id, "hour", pattern_start, ref_end, 24)
     hours = [{"hour": hour, **by_hour[hour]} for hour in range(24)]
 
     spent = [row["spent"] for row in monthly]
@@ -143,22 +152,21 @@ def analyse(
     return analysis
 
 
-def _pattern(
-    session: Session, user_id: int, part: str, start: dt.datetime, end: dt.datetime, size: int
-) -> list[dict[str, int]]:
-    """Outflow sum and count per value (0 to size-1) of a date part (``dow``, ``hour``)."""
-    key = extract(part, Spending.spent_at)
-    found = {
-        int(k): (int(amount), int(count))
-        for k, amount, count in session.execute(
-            select(key, func.sum(Spending.amount), func.count())
-            .where(*_outflows(user_id, start, end))
-            .group_by(key)
-        )
-    }
-    return [
-        {"spent": found.get(k, (0, 0))[0], "count": found.get(k, (0, 0))[1]} for k in range(size)
-    ]
+def _patterns(
+    connection: Any, user_id: int, start: dt.datetime, end: dt.datetime
+) -> tuple[list[dict[str, int]], list[dict[str, int]]]:
+    """Outflow sum and count per weekday (0 is Sunday) and per hour, from one grouped query."""
+    dow = [[0, 0] for _ in range(7)]
+    hour = [[0, 0] for _ in range(24)]
+    params = {"user_id": user_id, "start": start, "end": end}
+    for d, h, amount, count in connection.execute(_BY_DOW_HOUR, params):
+        for slot in (dow[int(d)], hour[int(h)]):
+            slot[0] += int(amount)
+            slot[1] += int(count)
+    return (
+        [{"spent": spent, "count": count} for spent, count in dow],
+        [{"spent": spent, "count": count} for spent, count in hour],
+    )
 
 
 def _insights(analysis: Analysis, monthly_income: int | None) -> list[str]:

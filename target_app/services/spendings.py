@@ -10,12 +10,13 @@ loser's insert fails, its transaction is rolled back and the lookup is repeated.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, and_, extract, func, select
+from sqlalchemy import Connection, Row, Select, bindparam, extract, func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -102,16 +103,53 @@ def parse_batch(payload: Any) -> list[dict[str, Any]]:
     return [SPENDING.parse(item, prefix=f"items[{i}].") for i, item in enumerate(items)]
 
 
-def create(session: Session, user_id: int, data: dict[str, Any]) -> tuple[Spending, bool]:
+_TABLE = Spending.__table__
+_C = _TABLE.c
+_COLUMNS = (
+    _C.id,
+    _C.spent_at,
+    _C.amount,
+    _C.category,
+    _C.direction,
+    _C.method,
+    _C.merchant,
+    _C.memo,
+    _C.client_txn_id,
+    _C.created_at,
+)
+"""What a stored spending is read as: every column but ``user_id`` (a Core row)."""
+_FIELDS = tuple(f.name for f in SPENDING.fields)
+
+# Core statements built once (their cache keys are memoized): no ORM unit of work and no
+# expression building on the hot path.
+_BY_TXN = select(*_COLUMNS).where(
+    _C.user_id == bindparam("user_id"), _C.client_txn_id.in_(bindparam("ids", expanding=True))
+)
+_INSERT = insert(_TABLE).returning(*_COLUMNS, sort_by_parameter_order=True)
+_ORDER = (_C.spent_at.desc(), _C.id.desc())
+
+SpendingRow = Row[Any]
+"""A stored spending as read by this module; its attributes are :class:`Spending`'s columns."""
+
+
+def create(session: Session, user_id: int, data: dict[str, Any]) -> tuple[SpendingRow, bool]:
     """Store one validated spending; returns the stored row and whether it is new."""
     return store(session, user_id, [data], field_prefix=lambda _: "")[0]
 
 
 def create_batch(
     session: Session, user_id: int, items: Sequence[dict[str, Any]]
-) -> list[tuple[Spending, bool]]:
+) -> list[tuple[SpendingRow, bool]]:
     """Store validated spendings atomically (all or none); per item: row and whether new."""
     return store(session, user_id, items, field_prefix=lambda i: f"items[{i}].")
+
+
+def stored_by_txn(
+    connection: Connection, user_id: int, ids: Sequence[str]
+) -> dict[str, SpendingRow]:
+    """The user's stored spendings with these client_txn_ids, by id."""
+    rows = connection.execute(_BY_TXN, {"user_id": user_id, "ids": list(set(ids))})
+    return {row.client_txn_id: row for row in rows}
 
 
 def store(
@@ -120,7 +158,7 @@ def store(
     items: Sequence[dict[str, Any]],
     *,
     field_prefix: Any,
-) -> list[tuple[Spending, bool]]:
+) -> list[tuple[SpendingRow, bool]]:
     """Insert the items that are not stored yet, in one transaction, retrying lost races.
 
     Args:
@@ -131,34 +169,43 @@ def store(
     """
     ids = [item["client_txn_id"] for item in items if item.get("client_txn_id")]
     for attempt in range(1, _ATTEMPTS + 1):
-        known: dict[str, Spending] = {}
-        if ids:
-            query = select(Spending).where(
-                Spending.user_id == user_id, Spending.client_txn_id.in_(set(ids))
-            )
-            known = {row.client_txn_id: row for row in session.scalars(query)}  # type: ignore[misc]
-        results: list[tuple[Spending, bool]] = []
+        connection = session.connection()
+        known: dict[str, SpendingRow] = stored_by_txn(connection, user_id, ids) if ids else {}
+        first_new: dict[str, int] = {}  # client_txn_id -> position in ``new``
+        new: list[dict[str, Any]] = []
+        slots: list[SpendingRow | int] = []  # a stored row, or the position of a new one
         for index, item in enumerate(items):
             key = item.get("client_txn_id")
             if key and key in known:
-                row = known[key]
-                if any(getattr(row, name) != item.get(name) for name in _COMPARED):
-                    where = f"{field_prefix(index)}client_txn_id"
-                    session.rollback()
-                    raise Conflict(f"{where} was already used for a different spending", where)
-                results.append((row, False))
+                same = all(getattr(known[key], name) == item.get(name) for name in _COMPARED)
+            elif key and key in first_new:
+                same = all(new[first_new[key]][name] == item.get(name) for name in _COMPARED)
+            else:
+                if key:
+                    first_new[key] = len(new)
+                slots.append(len(new))
+                new.append({"user_id": user_id, **{name: item.get(name) for name in _FIELDS}})
                 continue
-            row = Spending(user_id=user_id, **item)
-            session.add(row)
-            if key:
-                known[key] = row
-            results.append((row, True))
+            if not same:
+                where = f"{field_prefix(index)}client_txn_id"
+                session.rollback()
+                raise Conflict(f"{where} was already used for a different spending", where)
+            slots.append(known[key] if key in known else -1 - first_new[key])
         try:
+            inserted = list(connection.execute(_INSERT, new)) if new else []
             session.commit()
-            return results
         except IntegrityError as exc:
             session.rollback()
             log.debug("spending insert lost a race (attempt %d): %s", attempt, exc.orig)
+            continue
+        return [
+            (slot, False)
+            if not isinstance(slot, int)
+            else (inserted[slot], True)
+            if slot >= 0
+            else (inserted[-1 - slot], False)
+            for slot in slots
+        ]
     raise AppError("too many concurrent writes for the same spendings; retry", status=409)
 
 
@@ -171,35 +218,49 @@ def get(session: Session, user_id: int, spending_id: int) -> Spending:
 class Page:
     """One page of a list: the rows, the total matching and the window."""
 
-    items: list[Spending]
+    items: list[SpendingRow]
     total: int
     limit: int
     offset: int
 
 
-def _filtered(user_id: int, query: dict[str, Any]) -> Select[Any]:
-    conditions = [Spending.user_id == user_id]
-    if query.get("from") is not None:
-        conditions.append(Spending.spent_at >= dt.datetime.combine(query["from"], dt.time()))
-    if query.get("to") is not None:
-        end = query["to"] + dt.timedelta(days=1) if query["to"] < dt.date.max else None
-        if end is not None:
-            conditions.append(Spending.spent_at < dt.datetime.combine(end, dt.time()))
-    for name in ("category", "direction"):
-        if query.get(name) is not None:
-            conditions.append(getattr(Spending, name) == query[name])
-    return select(Spending).where(and_(*conditions))
+@functools.cache
+def _list_statements(filters: frozenset[str]) -> tuple[Select[Any], Select[Any]]:
+    """The count and page statements for a set of bound filters (built once per set)."""
+    conditions = [_C.user_id == bindparam("user_id")]
+    for name in sorted(filters):
+        if name == "start":
+            conditions.append(_C.spent_at >= bindparam("start"))
+        elif name == "end":
+            conditions.append(_C.spent_at < bindparam("end"))
+        else:
+            conditions.append(_C[name] == bindparam(name))
+    count = select(func.count()).select_from(_TABLE).where(*conditions)
+    page = (
+        select(*_COLUMNS)
+        .where(*conditions)
+        .order_by(*_ORDER)
+        .limit(bindparam("limit"))
+        .offset(bindparam("offset"))
+    )
+    return count, page
 
 
 def list_spendings(session: Session, user_id: int, query: dict[str, Any]) -> Page:
     """The user's spendings matching a validated :data:`LIST_QUERY`, newest first."""
-    base = _filtered(user_id, query)
-    total = session.scalar(select(func.count()).select_from(base.subquery())) or 0
-    rows = session.scalars(
-        base.order_by(Spending.spent_at.desc(), Spending.id.desc())
-        .limit(query["limit"])
-        .offset(query["offset"])
-    )
+    filters: dict[str, Any] = {}
+    if query.get("from") is not None:
+        filters["start"] = dt.datetime.combine(query["from"], dt.time())
+    if query.get("to") is not None and query["to"] < dt.date.max:
+        filters["end"] = dt.datetime.combine(query["to"] + dt.timedelta(days=1), dt.time())
+    for name in ("category", "direction"):
+        if query.get(name) is not None:
+            filters[name] = query[name]
+    count, page = _list_statements(frozenset(filters))
+    params = {"user_id": user_id, "limit": query["limit"], "offset": query["offset"], **filters}
+    connection = session.connection()
+    total = connection.execute(count, params).scalar() or 0
+    rows = connection.execute(page, params).all()
     return Page(list(rows), int(total), query["limit"], query["offset"])
 
 
@@ -239,7 +300,7 @@ def daily_totals(session: Session, user_id: int, month: dt.date) -> list[DayTota
     ]
 
 
-def spending_dict(row: Spending) -> dict[str, Any]:
+def spending_dict(row: Spending | SpendingRow) -> dict[str, Any]:
     """The JSON form of a stored spending (same body on first write and on replay)."""
     return {
         "id": row.id,

@@ -73,15 +73,15 @@ def test_a_lost_insert_race_is_answered_with_the_stored_row(app, alice, monkeypa
     with db.write() as session:
         stored, created = spendings.create(session, alice.id, data)
     assert created
+    real = spendings.stored_by_txn
+    calls = []
+
+    def blind_first(connection, user_id, ids):
+        calls.append(ids)
+        return {} if len(calls) == 1 else real(connection, user_id, ids)
+
+    monkeypatch.setattr(spendings, "stored_by_txn", blind_first)
     with db.write() as session:
-        real = session.scalars
-        calls = []
-
-        def blind_first(statement, *args, **kwargs):
-            calls.append(statement)
-            return iter([]) if len(calls) == 1 else real(statement, *args, **kwargs)
-
-        monkeypatch.setattr(session, "scalars", blind_first)
         row, created = spendings.create(session, alice.id, data)
     assert not created and row.id == stored.id and len(calls) == 2
     assert stored_count(app, client_txn_id="race-2") == 1
