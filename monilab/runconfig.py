@@ -121,7 +121,7 @@ class CalibrationSection:
 
     targets: str = _spec("", help="aggregate targets CSV ('' = bundled Seoul coffee 2024)")
     validate: str = _spec("", help="held-out aggregate targets CSV ('' = none)")
-    budget: int = _spec(30, 1, 100_000)
+    budget: int = _spec(60, 1, 100_000)
     jobs: int = _spec(2, 1, 64)
     users: int = _spec(1000, 1, 1_000_000)
     days: int = _spec(30, 1, 3660)

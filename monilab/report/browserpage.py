@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from monilab.report.html import facts_table, link, table, write_page
-from monilab.report.plots import line_plot
+from monilab.report.plots import grouped_bar_plot
 
 TIMINGS = (
     ("ttfb_ms", "TTFB"),
@@ -41,14 +41,12 @@ def write_browser_page(browser_dir: Path, page_path: Path) -> Path:
         testid="browser-totals",
     )
     if names:
-        plot = line_plot(
+        plot = grouped_bar_plot(
             page_path.parent / "img" / "browser_page_timings.png",
-            list(range(len(names))),
+            names,
             {label: [pages[n][key]["p50"] for n in names] for key, label in TIMINGS},
             title="Median page timings in Chromium",
-            xlabel="page",
-            ylabel="ms",
-            xticks=names,
+            xlabel="ms",
         )
         body += plot.html(page_path.parent)
     columns = ["page", "loads", "errors"] + [

@@ -56,6 +56,32 @@ def bar_plot(
     return _save(fig, path, title, sum(1 for v in values if v == v))
 
 
+def grouped_bar_plot(
+    path: Path,
+    labels: Sequence[str],
+    series: Mapping[str, Sequence[float | None]],
+    *,
+    title: str,
+    xlabel: str,
+) -> Plot:
+    """Horizontal bars grouped by label, one bar per series (None values are left out)."""
+    fig, ax = plt.subplots(figsize=(6.4, 0.55 * max(len(labels), 4) + 1.2))
+    height = 0.8 / max(len(series), 1)
+    points = 0
+    for k, (name, values) in enumerate(series.items()):
+        ys = [i + (k - (len(series) - 1) / 2) * height for i in range(len(labels))]
+        xs = [float("nan") if v is None else float(v) for v in values]
+        points += sum(1 for v in xs if v == v)
+        ax.barh(ys, xs, height=height, label=name)
+    ax.set_yticks(range(len(labels)), list(labels))
+    ax.invert_yaxis()
+    ax.set_xlabel(xlabel)
+    ax.set_title(title)
+    ax.grid(axis="x", alpha=0.3)
+    ax.legend(fontsize="small")
+    return _save(fig, path, title, points)
+
+
 def box_plot(path: Path, groups: Mapping[str, Sequence[float]], *, title: str, xlabel: str) -> Plot:
     """Horizontal box plots, one per group (groups without values are left out)."""
     groups = {k: list(v) for k, v in groups.items() if len(v)}
