@@ -125,4 +125,3 @@ def explain(scorer: BehaviourScore, features: pd.DataFrame) -> list[dict[str, An
         }
         for user in score.index
     ]
-
