@@ -4,6 +4,10 @@ Every metric yields a raw ``value`` (with the direction that is ``better``) and 
 in [0, 1], higher is better, SDMetrics style:
 
 - ``*_ks``: two-sample Kolmogorov-Smirnov statistic; score ``1 - KS``.
+  ``amount_by_category_ks`` is the KS of amounts within each category (categories with at
+  least :attr:`BatteryConfig.min_category_rows` rows on both sides), averaged with the
+  reference's category counts as weights: pooled amounts cannot tell a dearer coffee from a
+  cheaper meal, amounts per category can.
 - ``*_tv``: total variation distance of two categorical distributions; score ``1 - TV``.
 - ``*_wasserstein``: Wasserstein-1 distance in reference standard deviations; score
   ``exp(-W)``.
@@ -59,6 +63,7 @@ class BatteryConfig:
     gbm_learning_rate: float = 0.1
     gbm_max_leaf_nodes: int = 15
     floor_block_months: int = 3
+    min_category_rows: int = 20
 
     def digest(self) -> str:
         """Short SHA-256 of the settings."""
@@ -131,6 +136,7 @@ def run_battery(
     config = config or BatteryConfig()
     rows: list[tuple] = []
     rows += _money_rows("amount", "amounts", reference["amount"], synthetic["amount"])
+    rows += _category_amount_rows(reference, synthetic, config.min_category_rows)
     rows += _timing_rows(reference, synthetic, config)
     rows.append(("category_tv", "composition", *_tv(reference, synthetic, "category"), ""))
     rows.append(("method_tv", "composition", *_tv(reference, synthetic, "method"), ""))
@@ -218,6 +224,29 @@ def _money_rows(name: str, prop: str, reference: pd.Series, synthetic: pd.Series
         rows.append((f"{name}_ks", prop, *_ks(a, b), basis))
         w = wasserstein_sd(np.log(a), np.log(b))
         rows.append((f"log_{name}_wasserstein", prop, w, np.exp(-w), "lower", basis))
+    return rows
+
+
+def _category_amount_rows(
+    reference: pd.DataFrame, synthetic: pd.DataFrame, min_rows: int
+) -> list[tuple]:
+    """Reference-weighted mean KS of amounts within categories, in both amount bases."""
+    rows = []
+    ref_amounts = reference["amount"].to_numpy(dtype=float)
+    syn_amounts = synthetic["amount"].to_numpy(dtype=float)
+    ref_groups = reference.groupby("category", sort=True).indices
+    syn_groups = synthetic.groupby("category", sort=True).indices
+    for basis in ("absolute", "relative"):
+        a_all, b_all = _scaled(ref_amounts, basis), _scaled(syn_amounts, basis)
+        stats, weights = [], []
+        for category, ref_rows in ref_groups.items():
+            syn_rows = syn_groups.get(category)
+            if syn_rows is None or min(len(ref_rows), len(syn_rows)) < min_rows:
+                continue
+            stats.append(ks_complement(a_all[ref_rows], b_all[syn_rows])[0])
+            weights.append(len(ref_rows))
+        ks = float(np.average(stats, weights=weights)) if stats else float("nan")
+        rows.append(("amount_by_category_ks", "amounts", ks, 1.0 - ks, "lower", basis))
     return rows
 
 
