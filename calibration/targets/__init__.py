@@ -5,7 +5,7 @@
 all administrative neighbourhoods, four quarters).
 """
 
-from calibration.targets.parse import default_targets, load_targets, parse_targets
+from calibration.targets.parse import default_targets, load_targets, parse_targets, split_targets
 from calibration.targets.vocabulary import (
     SCALAR_STATISTICS,
     SHARE_STATISTICS,
@@ -23,4 +23,5 @@ __all__ = [
     "load_targets",
     "parse_filter",
     "parse_targets",
+    "split_targets",
 ]

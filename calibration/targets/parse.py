@@ -40,6 +40,23 @@ def default_targets() -> pd.DataFrame:
     return load_targets(bundled_targets("seoul_coffee_2024"))
 
 
+def split_targets(
+    targets: pd.DataFrame, validate_statistics: tuple[str, ...]
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Split a target set into fit and validation sets by statistic (whole groups).
+
+    Raises:
+        MonilabError: A named statistic is not in the set, or nothing would be left to fit.
+    """
+    unknown = set(validate_statistics) - set(targets["statistic"])
+    if unknown:
+        raise MonilabError(f"no targets for statistic {sorted(unknown)[0]!r} to validate on")
+    held = targets["statistic"].isin(validate_statistics)
+    if held.all():
+        raise MonilabError("the validation split leaves no targets to fit")
+    return targets.loc[~held].reset_index(drop=True), targets.loc[held].reset_index(drop=True)
+
+
 def parse_targets(text: str, *, name: str = "<targets>") -> pd.DataFrame:
     """Parse and validate aggregate targets.
 

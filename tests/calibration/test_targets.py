@@ -6,7 +6,13 @@ from pathlib import Path
 
 import pytest
 
-from calibration.targets import default_targets, load_targets, parse_filter, parse_targets
+from calibration.targets import (
+    default_targets,
+    load_targets,
+    parse_filter,
+    parse_targets,
+    split_targets,
+)
 from monilab.errors import MonilabError
 
 GOOD = """statistic,filter,key,value,weight
@@ -106,3 +112,15 @@ def test_filter_round_trip() -> None:
     assert parsed.age == (20, 29) and parsed.needs_users
     assert str(parsed) == "category=coffee;gender=f;age=20-29"
     assert str(parse_filter("")) == "" and not parse_filter(None).needs_users
+
+
+def test_split_targets_by_statistic() -> None:
+    fit, validate = split_targets(default_targets(), ("count_share_by_hour",))
+    assert set(validate["statistic"]) == {"count_share_by_hour"}
+    assert "count_share_by_hour" not in set(fit["statistic"])
+    assert len(fit) + len(validate) == len(default_targets())
+    with pytest.raises(MonilabError, match="no targets for statistic"):
+        split_targets(default_targets(), ("median_ticket",))
+    everything = tuple(default_targets()["statistic"].unique())
+    with pytest.raises(MonilabError, match="no targets to fit"):
+        split_targets(default_targets(), everything)
