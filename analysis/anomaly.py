@@ -11,13 +11,21 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from pandas.api.indexers import BaseIndexer
 from sklearn.base import BaseEstimator
 from sklearn.cluster import KMeans
 from sklearn.ensemble import IsolationForest
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
-from analysis.features import OUTGOING, check_transactions, daily_category, spendings
+from analysis.features import (
+    OUTGOING,
+    _as_day,
+    check_transactions,
+    daily_category,
+    day_numbers,
+    spendings,
+)
 
 MIN_HISTORY = 8
 """Days with spend in a category before the IQR rule judges that category."""
@@ -35,6 +43,21 @@ TXN_FEATURES: tuple[str, ...] = (
     "day_load",
 )
 CELL_KEYS = ["user_id", "day", "category"]
+TXN_KEYS = ("txn_id", "user_id", "ts", "day", "category", "amount", "merchant")
+
+
+class _PastWindow(BaseIndexer):
+    """Rolling window over the rows before each row within its group: ``[start, i)``."""
+
+    def get_window_bounds(
+        self,
+        num_values: int = 0,
+        min_periods: int | None = None,
+        center: bool | None = None,
+        closed: str | None = None,
+        step: int | None = None,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        return self.start, np.arange(num_values, dtype=np.int64)
 
 
 def iqr_cells(tx: pd.DataFrame, min_history: int = MIN_HISTORY) -> pd.DataFrame:
@@ -43,60 +66,92 @@ def iqr_cells(tx: pd.DataFrame, min_history: int = MIN_HISTORY) -> pd.DataFrame:
     ``upper_fence = Q3 + 1.5·IQR`` of the user's earlier daily sums in that category (days
     with spend); ``is_alert`` when the day's sum is above it; ``excess`` in KRW and
     ``iqr_score = (amount - Q3) / IQR`` as a continuous score (NaN without history).
+
+    Vectorised: one rolling quantile (pandas' skip-list) over all cells sorted by user,
+    category and day, each window being the cells of the same group before the current one,
+    so the quantiles equal a per-group expanding quantile of the earlier days.
     """
     cells = daily_category(tx, OUTGOING).sort_values(["user_id", "category", "day"])
-    past = cells.groupby(["user_id", "category"], observed=True)["amount"].shift()
-    grouped = past.groupby([cells["user_id"], cells["category"]], observed=True)
-    q1 = grouped.expanding(min_periods=min_history).quantile(0.25)
-    q3 = grouped.expanding(min_periods=min_history).quantile(0.75)
-    q1 = q1.reset_index(level=[0, 1], drop=True).reindex(cells.index)
-    q3 = q3.reset_index(level=[0, 1], drop=True).reindex(cells.index)
-    # expanding() counts the leading NaN of shift(): require min_history real values
-    seen = cells.groupby(["user_id", "category"], observed=True).cumcount()
-    q1, q3 = q1.where(seen >= min_history), q3.where(seen >= min_history)
+    cells = cells.reset_index(drop=True)
+    user = cells["user_id"].to_numpy()
+    category = cells["category"].cat.codes.to_numpy()
+    starts_group = np.ones(len(cells), dtype=bool)
+    starts_group[1:] = (user[1:] != user[:-1]) | (category[1:] != category[:-1])
+    start = np.flatnonzero(starts_group)[np.cumsum(starts_group) - 1].astype(np.int64)
+    seen = np.arange(len(cells)) - start
+    window = cells["amount"].rolling(_PastWindow(start=start), min_periods=max(min_history, 1))
+    enough = seen >= min_history
+    q1 = window.quantile(0.25).where(enough)
+    q3 = window.quantile(0.75).where(enough)
     iqr = (q3 - q1).clip(lower=1.0)
-    cells = cells.assign(upper_fence=q3 + 1.5 * iqr)
+    cells["upper_fence"] = q3 + 1.5 * iqr
     cells["excess"] = cells["amount"] - cells["upper_fence"]
     cells["is_alert"] = cells["excess"] > 0
     cells["iqr_score"] = (cells["amount"] - q3) / iqr
-    return cells.reset_index(drop=True)
+    return cells
+
+
+def _group_codes(*keys: np.ndarray) -> np.ndarray:
+    """One dense integer code per distinct combination of the integer ``keys``."""
+    code = pd.factorize(keys[0])[0].astype(np.int64)
+    for key in keys[1:]:
+        part = pd.factorize(key)[0].astype(np.int64)
+        code = pd.factorize(code * (int(part.max(initial=0)) + 1) + part)[0].astype(np.int64)
+    return code
+
+
+def _group_size(code: np.ndarray) -> np.ndarray:
+    """Size of each row's group."""
+    return np.bincount(code)[code]
+
+
+def _text_codes(column: pd.Series) -> np.ndarray:
+    """Codes of a Categorical text column where missing and empty text share one code."""
+    codes = column.cat.codes.to_numpy().astype(np.int64)
+    categories = column.cat.categories
+    empty = categories.get_indexer([""])[0]
+    return np.where(codes < 0, empty if empty >= 0 else len(categories), codes)
 
 
 def transaction_features(tx: pd.DataFrame) -> pd.DataFrame:
     """Per outgoing transaction: how unusual its amount, hour, category, merchant and day are.
 
-    Statistics are per user over the frame given (unsupervised, no labels used).
+    Statistics are per user over the frame given (unsupervised, no labels used). Groups are
+    integer codes (user, category, merchant, hour, day), so building them is linear.
     """
-    rows = spendings(check_transactions(tx), OUTGOING).copy()
-    rows["day"] = rows["ts"].dt.normalize()
-    log_amount = np.log1p(rows["amount"])
-    user = rows["user_id"]
-    by_uc = log_amount.groupby([user, rows["category"]])
-    med = by_uc.transform("median")
-    mad = (log_amount - med).abs().groupby([user, rows["category"]]).transform("median")
-    n_user = user.map(user.value_counts())
-    hour = rows["ts"].dt.hour
+    tx = check_transactions(tx)
+    rows = spendings(tx, OUTGOING)
+    ts = rows["ts"]
+    user = pd.factorize(rows["user_id"].to_numpy())[0].astype(np.int64)
+    category = rows["category"].cat.codes.to_numpy().astype(np.int64)
+    merchant = _text_codes(rows["merchant"])
+    day = day_numbers(ts)
+    hour_slot = ts.to_numpy().astype("datetime64[h]").astype(np.int64)
+    hour = hour_slot % 24
+    amount = rows["amount"].to_numpy()
+    log_amount = pd.Series(np.log1p(amount))
+    user_category = _group_codes(user, category)
+    med = log_amount.groupby(user_category).transform("median")
+    mad = (log_amount - med).abs().groupby(user_category).transform("median")
+    n_user = _group_size(user)
     f = pd.DataFrame(index=rows.index)
-    f["log_amount"] = log_amount
-    f["amount_z"] = (log_amount - med) / (mad + 0.1)
-    f["amount_vs_user"] = log_amount - log_amount.groupby(user).transform("median")
-    f["hour_rarity"] = -np.log(
-        (rows.groupby([user, hour])["amount"].transform("size") + 1) / n_user
-    )
-    f["category_rarity"] = -np.log(
-        (rows.groupby([user, rows["category"]])["amount"].transform("size") + 1) / n_user
-    )
-    merchant = rows["merchant"].fillna("")
-    f["merchant_novelty"] = -np.log1p(rows.groupby([user, merchant])["amount"].transform("size"))
-    hour_slot = rows["ts"].dt.floor("h")
-    f["burst"] = np.log(rows.groupby([user, merchant, hour_slot])["amount"].transform("size"))
-    f["duplicates"] = (
-        rows.groupby([user, merchant, rows["amount"], rows["day"]])["amount"].transform("size") - 1
-    )
-    per_day = rows.groupby([user, rows["day"]])["amount"].transform("size")
-    days_active = rows.groupby(user)["day"].transform("nunique")
+    f["log_amount"] = log_amount.to_numpy()
+    f["amount_z"] = ((log_amount - med) / (mad + 0.1)).to_numpy()
+    f["amount_vs_user"] = (log_amount - log_amount.groupby(user).transform("median")).to_numpy()
+    f["hour_rarity"] = -np.log((_group_size(_group_codes(user, hour)) + 1) / n_user)
+    f["category_rarity"] = -np.log((_group_size(user_category) + 1) / n_user)
+    f["merchant_novelty"] = -np.log1p(_group_size(_group_codes(user, merchant)))
+    f["burst"] = np.log(_group_size(_group_codes(user, merchant, hour_slot)))
+    amount_code = pd.factorize(amount)[0]
+    f["duplicates"] = _group_size(_group_codes(user, merchant, amount_code, day)) - 1
+    user_day = _group_codes(user, day)
+    per_day = _group_size(user_day)
+    first_of_day = np.zeros(len(user_day), dtype=bool)
+    first_of_day[np.unique(user_day, return_index=True)[1]] = True
+    days_active = np.bincount(user, weights=first_of_day)[user]
     f["day_load"] = per_day / (n_user / days_active)
-    keys = rows[["txn_id", "user_id", "ts", "day", "category", "amount", "merchant"]]
+    keys = rows[["txn_id", "user_id", "ts", "category", "amount", "merchant"]]
+    keys = keys.assign(day=_as_day(day))[list(TXN_KEYS)]
     return pd.concat([keys, f], axis=1).reset_index(drop=True)
 
 
@@ -105,8 +160,23 @@ def _rank(score: np.ndarray) -> np.ndarray:
     return pd.Series(score).rank(pct=True).to_numpy()
 
 
+def _ecdf_rank(reference: np.ndarray, score: np.ndarray) -> np.ndarray:
+    """Average-tie percentile rank of ``score`` among the sorted ``reference`` scores.
+
+    Equals ``_rank`` when the scored rows are the reference rows.
+    """
+    below = np.searchsorted(reference, score, side="left")
+    upto = np.searchsorted(reference, score, side="right")
+    return (below + upto + 1) / 2 / len(reference)
+
+
 class AnomalyScorer(BaseEstimator):
     """Isolation Forest and K-means distance on transaction features, and their rank average.
+
+    The ensemble averages each score's percentile rank among the scores of the rows the
+    models were fitted on (kept sorted in ``reference_``), so a transaction's ensemble score
+    does not depend on which other rows are scored with it; when the scored rows are the
+    fitted rows it equals their percentile rank within the batch.
 
     Args:
         n_estimators: Trees of the Isolation Forest.
@@ -148,14 +218,35 @@ class AnomalyScorer(BaseEstimator):
                 ),
             ]
         ).fit(values)
+        forest, kmeans = self._raw_scores(values)
+        self.reference_ = {"isolation_forest": np.sort(forest), "kmeans": np.sort(kmeans)}
         return self
+
+    def _raw_scores(self, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Isolation Forest score and the distance to the nearest K-means centre.
+
+        The distance is computed row by row (not through a matrix product) so a row's
+        score never depends on the rows batched with it.
+        """
+        forest = -self.forest_.score_samples(values)
+        z = self.kmeans_["scale"].transform(values)
+        centres = self.kmeans_["kmeans"].cluster_centers_
+        squared = np.full(len(z), np.inf)
+        for centre in centres:
+            squared = np.minimum(squared, ((z - centre) ** 2).sum(axis=1))
+        return forest, np.sqrt(squared)
 
     def score_samples(self, X: pd.DataFrame) -> pd.DataFrame:
         """``isolation_forest``, ``kmeans`` and ``ensemble`` scores (higher = more unusual)."""
-        values = X[list(TXN_FEATURES)].to_numpy()
-        forest = -self.forest_.score_samples(values)
-        kmeans = self.kmeans_.transform(values).min(axis=1)
-        ensemble = (_rank(forest) + _rank(kmeans)) / 2
+        forest, kmeans = self._raw_scores(X[list(TXN_FEATURES)].to_numpy())
+        reference = getattr(self, "reference_", None)
+        if reference is None:  # fitted before the reference was kept: rank within the batch
+            ensemble = (_rank(forest) + _rank(kmeans)) / 2
+        else:
+            ensemble = (
+                _ecdf_rank(reference["isolation_forest"], forest)
+                + _ecdf_rank(reference["kmeans"], kmeans)
+            ) / 2
         return pd.DataFrame(
             {"isolation_forest": forest, "kmeans": kmeans, "ensemble": ensemble}, index=X.index
         )
@@ -167,8 +258,24 @@ METHODS = ("iqr", "isolation_forest", "kmeans", "ensemble")
 def score_transactions(tx: pd.DataFrame, scorer: AnomalyScorer) -> pd.DataFrame:
     """Transaction keys (``txn_id, user_id, ts, day, category, amount, merchant``) and scores."""
     feats = transaction_features(tx)
-    keys = ["txn_id", "user_id", "ts", "day", "category", "amount", "merchant"]
-    return pd.concat([feats[keys], scorer.score_samples(feats)], axis=1)
+    return pd.concat([feats[list(TXN_KEYS)], scorer.score_samples(feats)], axis=1)
+
+
+def _cell_position(cells: pd.DataFrame, rows: pd.DataFrame) -> np.ndarray:
+    """For each row (``user_id, day, category``), the position of its cell in ``cells``."""
+    categories = pd.Index(sorted(OUTGOING))
+
+    def key(frame: pd.DataFrame) -> np.ndarray:
+        column = frame["category"]
+        if isinstance(column.dtype, pd.CategoricalDtype):
+            position = categories.get_indexer(column.cat.categories.astype(str))
+            cat = position[column.cat.codes.to_numpy()]
+        else:
+            cat = categories.get_indexer(column.astype(str))
+        day = frame["day"].to_numpy().astype("datetime64[D]").astype(np.int64)
+        return (frame["user_id"].to_numpy() * 40_000 + day) * 32 + cat
+
+    return pd.Index(key(cells)).get_indexer(key(rows))
 
 
 def cell_scores(
@@ -176,21 +283,30 @@ def cell_scores(
 ) -> pd.DataFrame:
     """IQR cells with every method's score and the injected label (``is_anomaly``).
 
-    ``scored`` reuses :func:`score_transactions` output for the same ``tx``.
+    ``scored`` reuses :func:`score_transactions` output for the same ``tx``. A cell's score
+    is the highest score of its transactions; it is positive when one of them is an injected
+    anomaly.
     """
+    tx = check_transactions(tx)
     cells = iqr_cells(tx)
     if scored is None:
         scored = score_transactions(tx, scorer)
-    columns = [*CELL_KEYS, "isolation_forest", "kmeans", "ensemble"]
-    per_cell = scored[columns].groupby(CELL_KEYS, observed=True).max().reset_index()
-    cells = cells.merge(per_cell, on=CELL_KEYS, how="left")
+    position = _cell_position(cells, scored)
+    for column in ("isolation_forest", "kmeans", "ensemble"):
+        best = pd.Series(scored[column].to_numpy()).groupby(position).max()
+        cells[column] = best.reindex(np.arange(len(cells))).to_numpy()
     if "is_anomaly" in tx.columns:
-        checked = check_transactions(tx)
-        labels = spendings(checked, OUTGOING).assign(
-            day=lambda d: d["ts"].dt.normalize(), is_anomaly=lambda d: d["is_anomaly"].fillna(False)
+        rows = spendings(tx, OUTGOING)
+        rows = pd.DataFrame(
+            {
+                "user_id": rows["user_id"].to_numpy(),
+                "day": rows["ts"].dt.normalize().to_numpy(),
+                "category": rows["category"].to_numpy(),
+                "is_anomaly": rows["is_anomaly"].fillna(False).to_numpy(bool),
+            }
         )
-        positive = labels.groupby(CELL_KEYS, observed=True)["is_anomaly"].any().reset_index()
-        cells = cells.merge(positive, on=CELL_KEYS, how="left")
+        hits = np.bincount(_cell_position(cells, rows), rows["is_anomaly"], len(cells))
+        cells["is_anomaly"] = hits > 0
     cells["iqr"] = cells["iqr_score"].fillna(-np.inf)
     return cells
 
@@ -200,6 +316,17 @@ def overspend_message(category: str, excess: float) -> str:
     if excess >= BIG_EXCESS:
         return f"어제 {category}에서 {round(excess):,}원만큼 과소비가 발생했어요 T.T"
     return f"어제 {category}에서 평소보다 소비가 높았어요"
+
+
+def overspend_messages(category: pd.Series, excess: pd.Series) -> np.ndarray:
+    """:func:`overspend_message` of many alerts (only the large ones are formatted one by one)."""
+    category = category.astype(str).to_numpy(dtype=object)
+    excess = excess.to_numpy(float)
+    big = excess >= BIG_EXCESS
+    out = "어제 " + category + "에서 평소보다 소비가 높았어요"
+    amounts = np.array([f"{round(e):,}" for e in excess[big]], dtype=object)
+    out[big] = "어제 " + category[big] + "에서 " + amounts + "원만큼 과소비가 발생했어요 T.T"
+    return out
 
 
 CALM_MESSAGE = "어제는 충동적인 소비가 없었어요 >,<!"
@@ -212,21 +339,19 @@ def notifications(cells: pd.DataFrame) -> pd.DataFrame:
     ``calm`` for a user-day with spend and no alert. Columns: ``user_id, notify_on, kind,
     category, excess, message``.
     """
-    alerts = cells[cells["is_alert"]]
+    alerts = cells[cells["is_alert"].to_numpy(bool)]
+    category = alerts["category"].astype(str)
     over = pd.DataFrame(
         {
-            "user_id": alerts["user_id"],
-            "notify_on": alerts["day"] + pd.Timedelta(days=1),
-            "kind": "overspend:" + alerts["category"].astype(str),
-            "category": alerts["category"].astype(str),
-            "excess": alerts["excess"].round(),
-            "message": [
-                overspend_message(c, e)
-                for c, e in zip(alerts["category"], alerts["excess"], strict=True)
-            ],
+            "user_id": alerts["user_id"].to_numpy(),
+            "notify_on": (alerts["day"] + pd.Timedelta(days=1)).to_numpy(),
+            "kind": ("overspend:" + category).to_numpy(),
+            "category": category.to_numpy(),
+            "excess": alerts["excess"].round().to_numpy(),
+            "message": overspend_messages(category, alerts["excess"]),
         }
     )
-    judged = cells[cells["upper_fence"].notna()]
+    judged = cells[cells["upper_fence"].notna().to_numpy()]
     alerted_days = judged.groupby(["user_id", "day"])["is_alert"].any()
     calm_days = alerted_days[~alerted_days].reset_index()
     calm = pd.DataFrame(
@@ -249,9 +374,20 @@ def monthly_top_risky(scored: pd.DataFrame, top: int = 10) -> pd.DataFrame:
 
     ``scored`` is :func:`score_transactions` output.
     """
-    scored = scored[["txn_id", "user_id", "ts", "category", "merchant", "amount"]].assign(
-        score=scored["ensemble"].to_numpy(), month=scored["ts"].dt.to_period("M").astype(str)
+    ts = scored["ts"].to_numpy()
+    month = ts.astype("datetime64[M]").astype(np.int64)
+    score = scored["ensemble"].to_numpy()
+    order = np.lexsort((-score, month, scored["user_id"].to_numpy()))
+    user, month = scored["user_id"].to_numpy()[order], month[order]
+    new = np.ones(len(order), dtype=bool)
+    new[1:] = (user[1:] != user[:-1]) | (month[1:] != month[:-1])
+    start = np.flatnonzero(new)[np.cumsum(new) - 1]
+    rank = np.arange(len(order)) - start + 1
+    keep = order[rank <= top]
+    out = scored.iloc[keep][["txn_id", "user_id", "ts", "category", "merchant", "amount"]]
+    out = out.astype({"category": str, "merchant": str}).assign(
+        score=score[keep],
+        month=pd.Series(ts[keep].astype("datetime64[M]")).dt.strftime("%Y-%m").to_numpy(),
+        rank=rank[rank <= top],
     )
-    scored = scored.sort_values(["user_id", "month", "score"], ascending=[True, True, False])
-    scored["rank"] = scored.groupby(["user_id", "month"]).cumcount() + 1
-    return scored[scored["rank"] <= top].reset_index(drop=True)
+    return out.reset_index(drop=True)
