@@ -22,6 +22,7 @@ from target_app.services.common import (
     add_months,
     month_bounds,
 )
+from target_app.services.spendings import latest_spent_at
 from target_app.validation import Field, Spec
 
 MONTHS = 12
@@ -59,7 +60,6 @@ _YEAR, _MONTH = extract("year", _C.spent_at), extract("month", _C.spent_at)
 _DOW, _HOUR = extract("dow", _C.spent_at), extract("hour", _C.spent_at)  # dow 0 is Sunday
 
 # Core statements built once (memoized cache keys): outflow sums and counts grouped in SQL.
-_LATEST = select(func.max(_C.spent_at)).where(_C.user_id == bindparam("user_id"))
 _BY_MONTH = (
     select(_YEAR, _MONTH, func.sum(_C.amount), func.count())
     .where(*_OUTFLOWS)
@@ -75,8 +75,7 @@ def reference_month(session: Session, user_id: int, month: dt.date | None) -> dt
     """The month asked for, else that of the latest spending, else this month."""
     if month is not None:
         return month
-    latest = session.connection().execute(_LATEST, {"user_id": user_id}).scalar()
-    when = latest or now_kst()
+    when = latest_spent_at(session, user_id) or now_kst()
     return dt.date(when.year, when.month, 1)
 
 

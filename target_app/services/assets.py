@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -102,14 +102,24 @@ class AssetSummary:
     holdings: list[Holding]
 
 
+_A = BankAccount.__table__.c
+_S = Spending.__table__.c
+# Core statements built once (memoized cache keys).
+_LINKED = select(_A.kind, _A.institution, _A.opening_balance, _A.id).where(
+    _A.user_id == bindparam("user_id")
+)
+_FLOWS = (
+    select(_S.direction, _S.category, func.sum(_S.amount))
+    .where(_S.user_id == bindparam("user_id"))
+    .group_by(_S.direction, _S.category)
+)
+
+
 def summary(session: Session, user_id: int) -> AssetSummary:
     """Balances per holding and the total (see the module docstring for the rules)."""
-    linked = {account.kind: account for account in accounts(session, user_id)}
-    flows = session.execute(
-        select(Spending.direction, Spending.category, func.sum(Spending.amount))
-        .where(Spending.user_id == user_id)
-        .group_by(Spending.direction, Spending.category)
-    )
+    connection = session.connection()
+    linked = {row.kind: row for row in connection.execute(_LINKED, {"user_id": user_id})}
+    flows = connection.execute(_FLOWS, {"user_id": user_id})
     money_in = money_out = invested = saved = 0
     for direction, category, amount in flows:
         amount = int(amount)

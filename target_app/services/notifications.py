@@ -15,12 +15,14 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Row, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from target_app.errors import NotFound
 from target_app.models import Notification, Spending, now_kst
-from target_app.services.common import CATEGORY_LABELS, iso, iso_date, owned
+from target_app.services.common import CATEGORY_LABELS, MAX_ID, iso, iso_date
+from target_app.services.spendings import latest_spent_at
 from target_app.validation import Field, Spec
 
 HISTORY_DAYS = 90
@@ -46,19 +48,48 @@ class CategoryCheck:
         return max(0, round(self.total - self.upper_fence))
 
 
+_N = Notification.__table__.c
+_S = Spending.__table__.c
+_COLUMNS = (_N.id, _N.day, _N.kind, _N.message, _N.created_at, _N.read_at)
+
+# Core statements built once (memoized cache keys).
+_SENT = select(_N.id).where(
+    _N.user_id == bindparam("user_id"), _N.day == bindparam("day"), _N.kind == "anomaly"
+)
+_OUTFLOWS = select(_S.spent_at, _S.category, _S.amount).where(
+    _S.user_id == bindparam("user_id"),
+    _S.direction == "out",
+    _S.spent_at >= bindparam("start"),
+    _S.spent_at < bindparam("end"),
+)
+_INSERT = insert(Notification.__table__)
+_NEWEST_FIRST = (_N.day.desc(), _N.id.desc())
+_LIST = select(*_COLUMNS).where(_N.user_id == bindparam("user_id"))
+_LISTS = {
+    False: _LIST.order_by(*_NEWEST_FIRST).limit(200),
+    True: _LIST.where(_N.read_at.is_(None)).order_by(*_NEWEST_FIRST).limit(200),
+}
+_OWNED = (_N.id == bindparam("b_id"), _N.user_id == bindparam("b_user_id"))
+_MARK_READ = (
+    update(Notification.__table__)
+    .where(*_OWNED, _N.read_at.is_(None))
+    .values(read_at=bindparam("read_at"))
+)
+_ONE = select(*_COLUMNS).where(*_OWNED)
+
+NotificationRow = Row[Any]
+"""A stored notification as read by this module (its attributes are the columns)."""
+
+
 def alert_day(session: Session, user_id: int) -> dt.date | None:
     """The day the next anomaly alert is about, or None (no spendings, or already sent)."""
-    latest = session.scalar(select(func.max(Spending.spent_at)).where(Spending.user_id == user_id))
+    latest = latest_spent_at(session, user_id)
     if latest is None:
         return None
     if latest.date() == dt.date.min:
         return None
     day = latest.date() - dt.timedelta(days=1)
-    sent = session.scalar(
-        select(Notification.id).where(
-            Notification.user_id == user_id, Notification.day == day, Notification.kind == "anomaly"
-        )
-    )
+    sent = session.connection().execute(_SENT, {"user_id": user_id, "day": day}).first()
     return None if sent else day
 
 
@@ -67,14 +98,7 @@ def check_day(session: Session, user_id: int, day: dt.date) -> list[CategoryChec
     first = dt.date.fromordinal(max(1, day.toordinal() - HISTORY_DAYS))
     start = dt.datetime.combine(first, dt.time())
     end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time())
-    rows = session.execute(
-        select(Spending.spent_at, Spending.category, Spending.amount).where(
-            Spending.user_id == user_id,
-            Spending.direction == "out",
-            Spending.spent_at >= start,
-            Spending.spent_at < end,
-        )
-    )
+    rows = session.connection().execute(_OUTFLOWS, {"user_id": user_id, "start": start, "end": end})
     daily: dict[str, dict[dt.date, int]] = defaultdict(lambda: defaultdict(int))
     for spent_at, category, amount in rows:
         daily[category][spent_at.date()] += int(amount)
@@ -106,44 +130,44 @@ def alert_message(checks: list[CategoryCheck]) -> str:
     return text
 
 
-def store_alert(session: Session, user_id: int, day: dt.date, message: str) -> Notification | None:
-    """Store the day's anomaly alert; None when another request stored it first.
+def store_alert(session: Session, user_id: int, day: dt.date, message: str) -> bool:
+    """Store the day's anomaly alert; False when another request stored it first.
 
     Compute ``message`` (:func:`alert_message` of :func:`check_day`) on a read session
     first: on SQLite the write session holds the database's write lock.
     """
-    alert = Notification(user_id=user_id, day=day, kind="anomaly", message=message)
-    session.add(alert)
+    values = {"user_id": user_id, "day": day, "kind": "anomaly", "message": message}
     try:
+        session.connection().execute(_INSERT, values)
         session.commit()
     except IntegrityError:
         session.rollback()
-        return None
-    return alert
+        return False
+    return True
 
 
 def list_notifications(
     session: Session, user_id: int, *, unread: bool = False
-) -> list[Notification]:
+) -> list[NotificationRow]:
     """The user's notifications, newest first (at most 200)."""
-    query = select(Notification).where(Notification.user_id == user_id)
-    if unread:
-        query = query.where(Notification.read_at.is_(None))
-    return list(
-        session.scalars(query.order_by(Notification.day.desc(), Notification.id.desc()).limit(200))
-    )
+    return list(session.connection().execute(_LISTS[unread], {"user_id": user_id}))
 
 
-def mark_read(session: Session, user_id: int, notification_id: int) -> Notification:
+def mark_read(session: Session, user_id: int, notification_id: int) -> NotificationRow:
     """Mark one of the user's notifications read (idempotent; else NotFound)."""
-    note = owned(session, Notification, user_id, notification_id)
-    if note.read_at is None:
-        note.read_at = now_kst()
+    if not 0 < notification_id <= MAX_ID:
+        raise NotFound(f"notification {notification_id} not found")
+    owner = {"b_id": notification_id, "b_user_id": user_id}
+    connection = session.connection()
+    connection.execute(_MARK_READ, {**owner, "read_at": now_kst()})
+    note = connection.execute(_ONE, owner).first()
     session.commit()
+    if note is None:
+        raise NotFound(f"notification {notification_id} not found")
     return note
 
 
-def notification_dict(note: Notification) -> dict[str, Any]:
+def notification_dict(note: Notification | NotificationRow) -> dict[str, Any]:
     """The JSON form of a notification."""
     return {
         "id": note.id,

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from monilab.schema import SPENDING_TYPES
@@ -82,6 +82,14 @@ class TypeModelSlot:
         return self._model, self._error
 
 
+_COUNT = (
+    select(func.count())
+    .select_from(Spending.__table__)
+    .where(Spending.__table__.c.user_id == bindparam("user_id"))
+)
+"""The user's spending count (a Core statement built once)."""
+
+
 @dataclass(frozen=True)
 class TypeResult:
     """The answer for one user: ``status`` is ``ok`` or ``not_enough_data``."""
@@ -95,7 +103,7 @@ class TypeResult:
 
 def predict(session: Session, user_id: int, slot: TypeModelSlot) -> TypeResult:
     """Predict the user's type from their newest spendings, if a model and data allow it."""
-    count = session.scalar(select(func.count()).where(Spending.user_id == user_id)) or 0
+    count = session.connection().execute(_COUNT, {"user_id": user_id}).scalar() or 0
     model, reason = slot.get()
     if model is None:
         return TypeResult("not_enough_data", count, reason=reason)

@@ -128,8 +128,15 @@ _BY_TXN = select(*_COLUMNS).where(
 _INSERT = insert(_TABLE).returning(*_COLUMNS, sort_by_parameter_order=True)
 _ORDER = (_C.spent_at.desc(), _C.id.desc())
 
+_LATEST = select(func.max(_C.spent_at)).where(_C.user_id == bindparam("user_id"))
+
 SpendingRow = Row[Any]
 """A stored spending as read by this module; its attributes are :class:`Spending`'s columns."""
+
+
+def latest_spent_at(session: Session, user_id: int) -> dt.datetime | None:
+    """When the user's latest spending happened (the lab's simulated clock), or None."""
+    return session.connection().execute(_LATEST, {"user_id": user_id}).scalar()
 
 
 def create(session: Session, user_id: int, data: dict[str, Any]) -> tuple[SpendingRow, bool]:

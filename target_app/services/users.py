@@ -6,7 +6,7 @@ import hashlib
 import secrets
 from typing import Any
 
-from sqlalchemy import bindparam, delete, select, update
+from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -97,17 +97,19 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+_TOKENS = ApiToken.__table__.c
+_TOKEN_OWNER = select(_TOKENS.user_id).where(_TOKENS.token_hash == bindparam("token_hash"))
+_NEW_TOKEN = insert(ApiToken.__table__)
+_REVOKE = delete(ApiToken.__table__).where(_TOKENS.token_hash == bindparam("token_hash"))
+"""Core statements built once: their cache keys are memoized, and they skip the ORM."""
+
+
 def issue_token(session: Session, user_id: int) -> str:
     """A new bearer token for the user; only its SHA-256 digest is stored."""
     token = secrets.token_urlsafe(32)
-    session.add(ApiToken(user_id=user_id, token_hash=_digest(token)))
+    session.connection().execute(_NEW_TOKEN, {"user_id": user_id, "token_hash": _digest(token)})
     session.commit()
     return token
-
-
-_TOKENS = ApiToken.__table__.c
-_TOKEN_OWNER = select(_TOKENS.user_id).where(_TOKENS.token_hash == bindparam("token_hash"))
-"""Core statement built once: its cache key is memoized, so a lookup skips the ORM."""
 
 
 def user_id_for_token(session: Session, token: str) -> int | None:
@@ -123,8 +125,8 @@ def user_id_for_token(session: Session, token: str) -> int | None:
 
 
 def revoke_token(session: Session, token: str) -> None:
-    """Forget a bearer token (logout)."""
-    session.execute(delete(ApiToken).where(ApiToken.token_hash == _digest(token)))
+    """Forget a bearer token (logout): every server process refuses it from the commit on."""
+    session.connection().execute(_REVOKE, {"token_hash": _digest(token)})
     session.commit()
 
 
