@@ -10,8 +10,9 @@ with 200 spendings, then drives three scenarios for ``--duration`` seconds each:
 
 The load generator is ``wrk`` when installed (``apt-get install wrk``; it costs far less
 CPU than the server, which matters on 2 cores), else a threaded Python client. Prints
-requests/s, mean latency and non-2xx counts, and checks that the request log has one line
-per request. Example::
+requests/s, mean latency, non-2xx counts and the **server's CPU ms per request** (user + system
+time of the gunicorn master and workers from ``/proc``, so it holds on a shared machine where
+requests/s does not), and checks that the request log has one line per request. Example::
 
     .venv/bin/python benchmarks/app_throughput.py --workers 4 --threads 4 --duration 10
 """
@@ -35,6 +36,8 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
+from cpu import load_average, tree_cpu_seconds
+
 LUA_POST = """
 local counter = 0
 local id = tostring(math.random(1, 1000000000))
@@ -57,11 +60,17 @@ class Result:
     seconds: float
     mean_ms: float
     non_2xx: int
+    server_cpu_s: float = 0.0
 
     @property
     def rate(self) -> float:
         """Requests per second."""
         return self.requests / self.seconds
+
+    @property
+    def cpu_ms(self) -> float:
+        """Server CPU milliseconds per request."""
+        return self.server_cpu_s / max(self.requests, 1) * 1000
 
 
 def free_port() -> int:
@@ -199,10 +208,13 @@ def main() -> None:
             ]
             results = []
             for name, url, auth, post in scenarios:
+                cpu_before = tree_cpu_seconds(process.pid)
                 if use_wrk:
-                    results.append(run_wrk(name, url, auth, args, lua if post else None))
+                    result = run_wrk(name, url, auth, args, lua if post else None)
                 else:
-                    results.append(run_python(name, url, auth, args, post))
+                    result = run_python(name, url, auth, args, post)
+                result.server_cpu_s = tree_cpu_seconds(process.pid) - cpu_before
+                results.append(result)
         finally:
             process.send_signal(signal.SIGTERM)
             process.wait(60)
@@ -216,9 +228,13 @@ def main() -> None:
         f"{'PostgreSQL' if args.database_url else 'SQLite'}; client {client}, "
         f"{args.connections} connections, {args.duration}s per scenario, {os.cpu_count()} cores"
     )
-    print(f"{'scenario':<26}{'req/s':>10}{'mean ms':>10}{'non-2xx':>10}")
+    print(f"load average {load_average()}")
+    print(f"{'scenario':<26}{'req/s':>10}{'mean ms':>10}{'non-2xx':>10}{'server CPU ms/req':>19}")
     for result in results:
-        print(f"{result.name:<26}{result.rate:>10.0f}{result.mean_ms:>10.1f}{result.non_2xx:>10}")
+        print(
+            f"{result.name:<26}{result.rate:>10.0f}{result.mean_ms:>10.1f}{result.non_2xx:>10}"
+            f"{result.cpu_ms:>19.2f}"
+        )
     measured = sum(r.requests for r in results)
     print(f"request log lines: {log_lines} (scenario requests {measured} + setup/readiness)")
 

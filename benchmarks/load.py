@@ -8,7 +8,12 @@ Prints, for the app under ``monilab serve`` (SQLite, gunicorn):
 (c) Playwright journeys per minute at concurrency 4 and peak memory, against the same app
     (benchmarks/browser.py has the detailed browser-only benchmark).
 
+Every Locust row also prints the CPU milliseconds per request of the app server (all its
+processes) and of the load generator (Locust and ``monilab load``), which unlike requests/s
+hold when other jobs share the machine.
+
 Usage: python benchmarks/load.py [--users 32] [--seconds 20] [--app-workers 4]
+    [--app-threads 4] [--locust-processes 0] [--browser-agents 8]
 """
 
 from __future__ import annotations
@@ -21,35 +26,68 @@ import tempfile
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from cpu import finished_children_cpu_seconds, load_average, tree_cpu_seconds
+
 from monilab.appprocess import AppProcess
 from sim.browser import BrowseOptions, demo_plans, run_browse
 from sim.locustfiles.plan import AgentPlan, PlannedAction, write_plan
+from sim.locustfiles.planning import build_plan
 from sim.locustfiles.summary import endpoint_stats
 
 BARE = Path(__file__).resolve().parent.parent / "sim" / "locustfiles" / "bare.py"
 
 
-def bare_run(host: str, out: Path, users: int, seconds: int, path: str, auth: bool) -> dict:
+def measured(app: AppProcess, cmd: list[str], timeout: float) -> tuple[float, float]:
+    """Run a load-generator command; returns (server, client) CPU seconds it caused."""
+    assert app.proc is not None
+    server, client = tree_cpu_seconds(app.proc.pid), finished_children_cpu_seconds()
+    subprocess.run(cmd, check=True, capture_output=True, timeout=timeout)
+    return tree_cpu_seconds(app.proc.pid) - server, finished_children_cpu_seconds() - client
+
+
+def with_cpu(row: dict, cpu: tuple[float, float]) -> dict:
+    """A stats row with the server's and the client's CPU ms per request added."""
+    requests = max(int(row.get("requests") or 0), 1)
+    return {
+        **row,
+        "server_cpu_ms": cpu[0] / requests * 1000,
+        "client_cpu_ms": cpu[1] / requests * 1000,
+    }
+
+
+def bare_run(app: AppProcess, out: Path, args: argparse.Namespace, path: str, auth: bool) -> dict:
     """A bare Locust run on one endpoint; returns the aggregated stats row."""
     prefix = out / f"bare{path.replace('/', '_')}"
     cmd = [
-        sys.executable, "-m", "locust", "-f", str(BARE), "--headless", "--host", host,
-        "-u", str(users), "-r", str(users), "-t", f"{seconds}s", "--csv", str(prefix),
-        "--only-summary", "--loglevel", "WARNING", "--bare-path", path,
+        sys.executable, "-m", "locust", "-f", str(BARE), "--headless", "--host", app.url,
+        "-u", str(args.users), "-r", str(args.users), "-t", f"{args.seconds}s",
+        "--csv", str(prefix), "--only-summary", "--loglevel", "WARNING", "--bare-path", path,
     ] + (["--bare-auth"] if auth else [])  # fmt: skip
-    subprocess.run(cmd, check=True, capture_output=True, timeout=seconds + 90)
-    return endpoint_stats(f"{prefix}_stats.csv")[1]
+    if args.locust_processes:
+        cmd += ["--processes", str(args.locust_processes)]
+    cpu = measured(app, cmd, args.seconds + 90)
+    return with_cpu(endpoint_stats(f"{prefix}_stats.csv")[1], cpu)
 
 
-def monilab_load(host: str, out: Path, users: int, seconds: int, extra: list[str]) -> dict:
-    """A ``monilab load`` run with no waits; returns summary.json."""
+def monilab_load(app: AppProcess, out: Path, args: argparse.Namespace, extra: list[str]) -> dict:
+    """A ``monilab load`` run with no waits; returns summary.json (CPU added to its total)."""
     cmd = [
-        sys.executable, "-m", "monilab", "load", "--host", host, "--out", str(out),
-        "--users", str(users), "--spawn-rate", str(users), "--run-time", f"{seconds}s",
-        "--shape", "ramp", "--time-scale", "1e12", "--max-wait", "0", *extra,
+        sys.executable, "-m", "monilab", "load", "--host", app.url, "--out", str(out),
+        "--users", str(args.users), "--spawn-rate", str(args.users),
+        "--run-time", f"{args.seconds}s", "--shape", "ramp", "--time-scale", "1e12",
+        "--max-wait", "0", *extra,
     ]  # fmt: skip
-    subprocess.run(cmd, check=True, capture_output=True, timeout=seconds + 300)
-    return json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    if args.locust_processes:
+        cmd += ["--processes", str(args.locust_processes)]
+    cpu = measured(app, cmd, args.seconds + 300)
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    summary["total"] = with_cpu(summary["total"], cpu)
+    return summary
+
+
+def cpu_text(row: dict) -> str:
+    """The CPU columns of a printed row."""
+    return f"  CPU ms/req server {row['server_cpu_ms']:.2f} client {row['client_cpu_ms']:.2f}"
 
 
 def one_endpoint_plan(path: Path, agents: int, repeats: int) -> Path:
@@ -66,6 +104,10 @@ def main() -> None:
     parser.add_argument("--users", type=int, default=32)
     parser.add_argument("--seconds", type=int, default=20)
     parser.add_argument("--app-workers", type=int, default=4)
+    parser.add_argument("--app-threads", type=int, default=None, help="default: serve's")
+    parser.add_argument(
+        "--locust-processes", type=int, default=0, help="Locust worker processes (0: one)"
+    )
     parser.add_argument(
         "--password-hash",
         default="pbkdf2:sha256:10000",
@@ -74,22 +116,22 @@ def main() -> None:
     parser.add_argument("--browser-agents", type=int, default=8, help="0 skips (c)")
     args = parser.parse_args()
     env = {"MONILAB_PASSWORD_HASH": args.password_hash}
+    app_options = {"workers": args.app_workers, "threads": args.app_threads, "env": env}
     with (
         tempfile.TemporaryDirectory() as tmp,
-        AppProcess(Path(tmp) / "app", workers=args.app_workers, env=env) as app,
+        AppProcess(Path(tmp) / "app", **app_options) as app,
     ):
         out = Path(tmp)
-        trivial = bare_run(app.url, out, args.users, args.seconds, "/healthz", auth=False)
-        persona = monilab_load(
-            app.url, out / "persona", args.users, args.seconds,
-            ["--agents", str(args.users * 4), "--days", "30"],
-        )  # fmt: skip
-        bare = bare_run(app.url, out, args.users, args.seconds, "/api/v1/type", auth=True)
+        # The persona plan is built here (as monilab load would: seed 7, 30 days from
+        # 2024-03-01), so the client's CPU is Locust's and not the population model's.
+        agents, _ = build_plan(agents=args.users * 4, seed=7, days=30, start="2024-03-01")
+        persona_plan = out / "persona-plan.jsonl"
+        write_plan(persona_plan, agents)
+        trivial = bare_run(app, out, args, "/healthz", auth=False)
+        persona = monilab_load(app, out / "persona", args, ["--plan", str(persona_plan)])
+        bare = bare_run(app, out, args, "/api/v1/type", auth=True)
         plan = one_endpoint_plan(out / "one.jsonl", args.users * 2, 3000)
-        replay = monilab_load(
-            app.url, out / "replay", args.users, args.seconds,
-            ["--plan", str(plan), "--no-reconcile"],
-        )  # fmt: skip
+        replay = monilab_load(app, out / "replay", args, ["--plan", str(plan), "--no-reconcile"])
         browser = None
         if args.browser_agents > 0:
             options = BrowseOptions(
@@ -98,16 +140,20 @@ def main() -> None:
             )  # fmt: skip
             browser = run_browse(options, plans=demo_plans(args.browser_agents, spendings=3))
     total = persona["total"]
+    threads = args.app_threads or "default"
     print(
-        f"app: monilab serve, {args.app_workers} workers, SQLite, password hash "
-        f"{args.password_hash}; locust: {args.users} users"
+        f"app: monilab serve, {args.app_workers} workers x {threads} threads, SQLite, password "
+        f"hash {args.password_hash}; locust: {args.users} users, "
+        f"{args.locust_processes or 1} process(es); load average {load_average()}"
     )
     print(
         f"(a) trivial /healthz           : {trivial['rps']:8.1f} req/s  p95 {trivial['p95_ms']} ms"
+        + cpu_text(trivial)
     )
     print(
         f"(a) persona traffic (mixed)    : {total['rps']:8.1f} req/s  p95 {total['p95_ms']} ms"
         f"  failures {total['failures']}  ratio to trivial {total['rps'] / trivial['rps']:.2f}"
+        + cpu_text(total)
     )
     rec = persona.get("reconciliation", {})
     print(
@@ -117,10 +163,14 @@ def main() -> None:
     )
     replay_rps = replay["total"]["rps"]
     cost = 1 - replay_rps / bare["rps"]
-    print(f"(b) bare GET /api/v1/type      : {bare['rps']:8.1f} req/s  p95 {bare['p95_ms']} ms")
+    print(
+        f"(b) bare GET /api/v1/type      : {bare['rps']:8.1f} req/s  p95 {bare['p95_ms']} ms"
+        + cpu_text(bare)
+    )
     print(
         f"(b) persona replay, same route : {replay_rps:8.1f} req/s  p95 "
         f"{replay['total']['p95_ms']} ms  replay cost {cost:.1%} (target <= 15%)"
+        + cpu_text(replay["total"])
     )
 
     if browser is not None:
