@@ -50,17 +50,21 @@ def _past_mean(grouped_cumsum: pd.Series, keys: pd.Series, n: int) -> pd.Series:
     return (before - start) / n
 
 
-def weekly_rows(tx: pd.DataFrame, grid: pd.DataFrame | None = None) -> pd.DataFrame:
+def weekly_rows(
+    tx: pd.DataFrame, grid: pd.DataFrame | None = None, last_ts: pd.Timestamp | None = None
+) -> pd.DataFrame:
     """One row per user, category and week with the target ``amount`` and lag features.
 
     ``grid`` replaces :func:`weekly_category` (e.g. with a future week whose amount is NaN);
-    without it, a last week the data does not cover entirely is dropped.
+    without it, a last week the data does not cover entirely is dropped. ``last_ts`` is the
+    last time of the whole dataset when ``tx`` is one shard of it (default: ``tx``'s own).
     """
     tx = check_transactions(tx)
     first_seen = tx.groupby("user_id")["ts"].min()
     if grid is None:
-        rows = weekly_category(tx)
-        end = tx["ts"].max().normalize() + pd.Timedelta(days=1)
+        last = tx["ts"].max() if last_ts is None else pd.Timestamp(last_ts)
+        rows = weekly_category(tx, last)
+        end = last.normalize() + pd.Timedelta(days=1)
         rows = rows[rows["week"] + pd.Timedelta(days=7) <= end]
     else:
         rows = grid
@@ -90,16 +94,26 @@ def weekly_rows(tx: pd.DataFrame, grid: pd.DataFrame | None = None) -> pd.DataFr
     return rows
 
 
-def time_split(rows: pd.DataFrame, test_weeks: int = 4) -> tuple[pd.DataFrame, pd.DataFrame]:
+def first_test_week(weeks: np.ndarray, test_weeks: int = 4) -> pd.Timestamp:
+    """The first of the last ``test_weeks`` of the sorted distinct ``weeks`` (ValueError when
+    fewer than ``test_weeks + 5`` weeks)."""
+    weeks = np.sort(np.asarray(weeks))
+    if len(weeks) <= test_weeks + 4:
+        raise ValueError(f"{len(weeks)} weeks are too few for {test_weeks} test weeks")
+    return pd.Timestamp(weeks[-test_weeks])
+
+
+def time_split(
+    rows: pd.DataFrame, test_weeks: int = 4, first_test: pd.Timestamp | None = None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Train on weeks before the last ``test_weeks`` weeks, test on those (never at random).
 
     Only users with at least :data:`MIN_HISTORY_DAYS` of history before the first test week
-    are kept (on both sides); their early weeks train with missing lags.
+    are kept (on both sides); their early weeks train with missing lags. ``first_test`` is
+    the whole dataset's first test week when ``rows`` come from one shard of it.
     """
-    weeks = np.sort(rows["week"].unique())
-    if len(weeks) <= test_weeks + 4:
-        raise ValueError(f"{len(weeks)} weeks are too few for {test_weeks} test weeks")
-    first_test = weeks[-test_weeks]
+    if first_test is None:
+        first_test = first_test_week(rows["week"].unique(), test_weeks)
     history_at_test = rows["history_days"] - (rows["week"] - first_test).dt.days
     enough = history_at_test >= MIN_HISTORY_DAYS
     train = rows[(rows["week"] < first_test) & enough]
@@ -166,16 +180,23 @@ class TwoStageForecaster(BaseEstimator):
         values = X[list(FEATURES)].astype(float)
         return self.occurrence_.predict_proba(values)[:, 1], self.amount_.predict(values)
 
+    def mean_of(self, p: np.ndarray, mu: np.ndarray) -> np.ndarray:
+        """Expected spend from :meth:`components`."""
+        return p * np.exp(mu + self.sigma_**2 / 2)
+
+    def median_of(self, p: np.ndarray, mu: np.ndarray) -> np.ndarray:
+        """Median of the zero-inflated log-normal from :meth:`components` (0 when spending
+        is unlikely)."""
+        q = np.clip(1 - 0.5 / np.maximum(p, 1e-9), 1e-6, 1 - 1e-6)
+        return np.where(p > 0.5, np.exp(mu + self.sigma_ * norm.ppf(q)), 0.0)
+
     def predict_mean(self, X: pd.DataFrame) -> np.ndarray:
         """Expected spend."""
-        p, mu = self.components(X)
-        return p * np.exp(mu + self.sigma_**2 / 2)
+        return self.mean_of(*self.components(X))
 
     def predict(self, X: pd.DataFrame) -> np.ndarray:
         """Median of the zero-inflated log-normal (0 when spending is unlikely)."""
-        p, mu = self.components(X)
-        q = np.clip(1 - 0.5 / np.maximum(p, 1e-9), 1e-6, 1 - 1e-6)
-        return np.where(p > 0.5, np.exp(mu + self.sigma_ * norm.ppf(q)), 0.0)
+        return self.median_of(*self.components(X))
 
 
 def weekly_budget(train: pd.DataFrame) -> pd.Series:

@@ -35,16 +35,55 @@ def clustering(y_true: Sequence, clusters: Sequence) -> dict:
     }
 
 
+def _top_hits(y_true: np.ndarray, score: np.ndarray, budget: int) -> tuple[int, int]:
+    """Positives among the ``budget`` highest scores (ties taken in row order, as a stable
+    sort would) and how many rows that is; linear time (a partition, not a sort)."""
+    k = min(max(int(budget), 0), len(score))
+    if k == 0:
+        return 0, 0
+    if k == len(score):
+        return int(y_true.sum()), k
+    neg = -score
+    kth = np.partition(neg, k - 1)[k - 1]
+    better = neg < kth
+    ties = np.flatnonzero(neg == kth)[: k - int(better.sum())]
+    return int(y_true[better].sum()) + int(y_true[ties].sum()), k
+
+
+def ranking_with_curve(
+    y_true: np.ndarray, score: np.ndarray, budget: int, points: int = 2_000
+) -> tuple[dict, tuple[np.ndarray, np.ndarray]]:
+    """:func:`ranking` and the precision-recall curve (at most ``points`` points, for plots),
+    from one sort of the scores."""
+    y_true = np.asarray(y_true, dtype=bool)
+    score = np.nan_to_num(np.asarray(score, dtype=float), nan=-np.inf, neginf=-1e300)
+    hits, n_top = _top_hits(y_true, score, budget)
+    positives = int(y_true.sum())
+    pr_auc, curve = 0.0, (np.array([1.0]), np.array([0.0]))
+    if positives:
+        precision, recall, _ = precision_recall_curve(y_true, score)
+        # average_precision_score's formula on the same curve
+        pr_auc = float(max(0.0, -np.sum(np.diff(recall) * np.array(precision)[:-1])))
+        step = max(1, len(precision) // points)
+        curve = (precision[::step], recall[::step])
+    return {
+        "pr_auc": pr_auc,
+        "precision_at_budget": hits / n_top if n_top else 0.0,
+        "recall_at_budget": hits / positives if positives else 0.0,
+        "budget": int(budget),
+        "base_rate": float(y_true.mean()) if len(y_true) else 0.0,
+    }, curve
+
+
 def ranking(y_true: np.ndarray, score: np.ndarray, budget: int) -> dict:
     """PR-AUC (average precision), precision and recall of the top ``budget`` scores."""
     y_true = np.asarray(y_true, dtype=bool)
     score = np.nan_to_num(np.asarray(score, dtype=float), nan=-np.inf, neginf=-1e300)
-    top = np.argsort(-score, kind="stable")[: max(int(budget), 0)]
-    hits = int(y_true[top].sum())
+    hits, n_top = _top_hits(y_true, score, budget)
     positives = int(y_true.sum())
     return {
         "pr_auc": float(average_precision_score(y_true, score)) if positives else 0.0,
-        "precision_at_budget": hits / len(top) if len(top) else 0.0,
+        "precision_at_budget": hits / n_top if n_top else 0.0,
         "recall_at_budget": hits / positives if positives else 0.0,
         "budget": int(budget),
         "base_rate": float(y_true.mean()) if len(y_true) else 0.0,

@@ -7,23 +7,34 @@ Artifacts in the models directory (all ``joblib``):
 - ``style_model.joblib``: the style classifier;
 - ``anomaly.joblib``: the Isolation Forest + K-means scorer;
 - ``forecast.joblib``: the two-stage forecasters and the overrun classifier.
+
+Scale: transactions are read part by part (:mod:`analysis.shards`, two worker processes)
+and every row is featured and scored, but the heavy learners are fitted on a seeded sample
+of at most ``max_train_users`` users (:func:`fit_sample`): the type classifiers on the
+sampled training users (held-out users are never sampled), the anomaly models on
+transactions of the sampled users, the forecasters on their training weeks (the time split
+is the whole dataset's), the hourly-slot models on ``hourly_users`` users. With fewer users
+than the cap, everything is fitted on every user, as before. The extras
+(:mod:`analysis.extras`) run on the sampled users' rows.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import joblib
 import numpy as np
 import pandas as pd
+from joblib import Parallel, delayed
 from sklearn.metrics import brier_score_loss, roc_auc_score
 from sklearn.model_selection import train_test_split
 
-from analysis import anomaly, extras, forecast, metrics, report
-from analysis.features import hourly_slots, user_features
+from analysis import anomaly, extras, forecast, metrics, report, shards
+from analysis.features import hourly_slots, sample_users, user_features
 from analysis.hourly import evaluate_slots
 from analysis.type_model import ESTIMATORS, TypeClusterer, UserClassifier
 from monilab.errors import MonilabError
@@ -32,8 +43,14 @@ from monilab.schema import SPENDING_TYPES, STYLES, read_dataset
 log = logging.getLogger(__name__)
 
 ARTIFACTS = ("spending_type", "type_models", "style_model", "anomaly", "forecast")
-MAX_ANOMALY_FIT_ROWS = 200_000
+MAX_ANOMALY_FIT_ROWS = shards.MAX_ANOMALY_FIT_ROWS
 MAX_FORECAST_FIT_ROWS = 1_000_000
+MAX_TRAIN_USERS = 5_000
+"""Default cap on the users the heavy learners are fitted on (``--max-train-users``)."""
+N_JOBS = 2
+"""Worker processes for the passes over the parts and for fitting models side by side (the
+lab machine has 2 cores); every model itself stays single-threaded, so results do not
+depend on it."""
 
 
 def load(directory: str | Path) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -78,45 +95,95 @@ def evaluate_types(models: dict[str, Any], style: UserClassifier, feats: pd.Data
     return out
 
 
+def anomaly_metrics(
+    columns: dict[str, np.ndarray], cells: int, n_jobs: int = N_JOBS
+) -> tuple[dict, dict[str, tuple[np.ndarray, np.ndarray]]]:
+    """Each method's PR-AUC and precision/recall at the IQR rule's alert budget, on cells;
+    also each method's precision-recall curve (thinned for plotting)."""
+    budget = int(columns["is_alert"].sum())
+    out: dict[str, Any] = {"cells": cells, "iqr_alerts": budget}
+    curves: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    if "is_anomaly" in columns:
+        y = np.asarray(columns["is_anomaly"], dtype=bool)
+
+        def one(method: str) -> tuple[dict, tuple[np.ndarray, np.ndarray]]:
+            return metrics.ranking_with_curve(y, columns[method], budget)
+
+        with ThreadPoolExecutor(max(n_jobs, 1)) as pool:
+            for method, (ranked, curve) in zip(
+                anomaly.METHODS, pool.map(one, anomaly.METHODS), strict=True
+            ):
+                out[method], curves[method] = ranked, curve
+    return out, curves
+
+
 def evaluate_anomaly(
     scorer: anomaly.AnomalyScorer, tx: pd.DataFrame, scored: pd.DataFrame | None = None
 ) -> tuple[dict, pd.DataFrame]:
     """Each method's PR-AUC and precision/recall at the IQR rule's alert budget, on cells."""
     cells = anomaly.cell_scores(tx, scorer, scored)
-    budget = int(cells["is_alert"].sum())
-    out: dict[str, Any] = {"cells": len(cells), "iqr_alerts": budget}
-    if "is_anomaly" in cells.columns and cells["is_anomaly"].notna().any():
-        y = cells["is_anomaly"].fillna(False).to_numpy(bool)
-        for method in anomaly.METHODS:
-            out[method] = metrics.ranking(y, cells[method].to_numpy(), budget)
-    return out, cells
+    columns = {c: cells[c].to_numpy() for c in shards.EVAL_COLUMNS if c in cells.columns}
+    return anomaly_metrics(columns, len(cells))[0], cells
 
 
-def evaluate_forecast(models: dict[str, Any], test: pd.DataFrame, budget: pd.Series) -> dict:
+def forecast_predictions(
+    models: dict[str, Any], test: pd.DataFrame, n_jobs: int = N_JOBS
+) -> dict[str, np.ndarray]:
+    """Occurrence probability, median and mean of both two-stage models on ``test`` (the
+    boosters predict with ``n_jobs`` threads; predictions do not depend on it)."""
+    out: dict[str, np.ndarray] = {}
+    for backend in ("lightgbm", "xgboost"):
+        model: forecast.TwoStageForecaster = models[backend]
+        stages = (model.occurrence_, model.amount_)
+        for stage in stages:
+            stage.set_params(n_jobs=n_jobs)
+        try:
+            p, mu = model.components(test)
+        finally:
+            for stage in stages:
+                stage.set_params(n_jobs=model.n_jobs)
+        out[f"{backend}_p"] = p
+        out[f"{backend}_median"] = model.median_of(p, mu)
+        out[f"{backend}_mean"] = model.mean_of(p, mu)
+    return out
+
+
+def evaluate_forecast(
+    models: dict[str, Any],
+    test: pd.DataFrame,
+    budget: pd.Series,
+    predictions: dict[str, np.ndarray] | None = None,
+) -> dict:
     """Occurrence AUC/Brier vs base rate; MAE/WAPE of cells and weekly totals; overrun.
 
     Two-stage cells use the mixture median (MAE-optimal); weekly totals sum the category
     means (a sum of medians underestimates a total), as the forecast module documents.
+    ``predictions`` reuses :func:`forecast_predictions` of the same ``test``.
     """
+    if predictions is None:
+        predictions = forecast_predictions(models, test)
     y = test["amount"].to_numpy(float)
-    keys = [test["user_id"], test["week"]]
-    totals = test.groupby(["user_id", "week"])["amount"].sum()
+    week = test["week"].to_numpy().astype("datetime64[D]").astype(np.int64)
+    keys = pd.factorize(test["user_id"].to_numpy() * 100_000 + week, sort=False)[0]
+
+    def weekly(values: np.ndarray) -> pd.Series:
+        return pd.Series(values).groupby(keys).sum()
+
+    totals = weekly(y)
     out: dict[str, Any] = {"cells": len(test), "zero_forecast": metrics.errors(y, 0 * y)}
     for name, column in forecast.BASELINES.items():
         guess = test[column].fillna(0.0).to_numpy()
         out[name] = {
             "cells": metrics.errors(y, guess),
-            "weekly_total": metrics.errors(totals, pd.Series(guess).groupby(keys).sum()),
+            "weekly_total": metrics.errors(totals, weekly(guess)),
         }
     for backend in ("lightgbm", "xgboost"):
         model: forecast.TwoStageForecaster = models[backend]
-        p, _ = model.components(test)
-        point = model.predict(test)
-        expected = pd.Series(model.predict_mean(test))
+        p, point = predictions[f"{backend}_p"], predictions[f"{backend}_median"]
         out[f"two_stage_{backend}"] = {
             "cells": metrics.errors(y, point),
-            "weekly_total": metrics.errors(totals, expected.groupby(keys).sum()),
-            "weekly_total_of_medians": metrics.errors(totals, pd.Series(point).groupby(keys).sum()),
+            "weekly_total": metrics.errors(totals, weekly(predictions[f"{backend}_mean"])),
+            "weekly_total_of_medians": metrics.errors(totals, weekly(point)),
             "occurrence_auc": float(roc_auc_score(y > 0, p)),
             "occurrence_brier": float(brier_score_loss(y > 0, p)),
             "base_rate_brier": float(brier_score_loss(y > 0, np.full(len(y), model.base_rate_))),
@@ -135,36 +202,74 @@ def evaluate_forecast(models: dict[str, Any], test: pd.DataFrame, budget: pd.Ser
     return out
 
 
-def fit_types(
-    feats: pd.DataFrame, random_state: int, n_estimators: int
-) -> tuple[dict, UserClassifier]:
-    """The clusterer and the three type classifiers, and the style classifier."""
-    models: dict[str, Any] = {"kmeans": TypeClusterer(random_state=random_state).fit(feats)}
-    for name in ESTIMATORS:
-        models[name] = UserClassifier(name, n_estimators=n_estimators, random_state=random_state)
-        models[name].fit(feats, _labels(feats, "spending_type"))
-    style = UserClassifier(n_estimators=n_estimators, random_state=random_state)
-    return models, style.fit(feats, _labels(feats, "style"))
+def _fit(model: Any, X: pd.DataFrame, y: pd.Series) -> Any:
+    """``model.fit(X, y)`` (a picklable task for the worker processes)."""
+    return model.fit(X, y)
 
 
-def fit_forecast(
-    train: pd.DataFrame, random_state: int, n_estimators: int
-) -> tuple[dict[str, Any], pd.Series]:
-    """Both two-stage forecasters and the overrun classifier; also the users' budgets."""
-    budget = forecast.weekly_budget(train)
+def fit_sample(ids: pd.Index, labels: pd.Series, cap: int, random_state: int) -> pd.Index:
+    """At most ``cap`` of ``ids``, a seeded sample stratified by ``labels`` (all when fewer)."""
+    if len(ids) <= cap:
+        return ids
+    sample, _ = train_test_split(
+        ids, train_size=cap, random_state=random_state, stratify=labels.loc[ids]
+    )
+    return pd.Index(np.sort(sample), name=ids.name)
+
+
+def fit_models(
+    one: shards.PassOne,
+    feats: pd.DataFrame,
+    type_users: pd.Index,
+    slots: pd.DataFrame | None,
+    *,
+    random_state: int,
+    n_estimators: int,
+    n_jobs: int = N_JOBS,
+) -> dict[str, Any]:
+    """Every learner of the first stage, fitted side by side in ``n_jobs`` processes.
+
+    Type models on ``type_users``; the two-stage forecasters on at most
+    :data:`MAX_FORECAST_FIT_ROWS` of the sampled users' training weeks (seeded), the overrun
+    classifier on all of their weeks; the anomaly models on the transaction sample; the
+    hourly-slot models on ``slots`` (evaluated by time split inside the task).
+    """
+    train = one.fit_rows
+    if train.empty:
+        raise MonilabError("cannot train the forecast: no user has 3 months of history")
     sample = train
     if len(train) > MAX_FORECAST_FIT_ROWS:
         sample = train.sample(MAX_FORECAST_FIT_ROWS, random_state=random_state)
-    models: dict[str, Any] = {}
+    weeks = forecast.user_weeks(train, one.budget)
+    typed = feats.loc[type_users]
+    tasks: dict[str, Any] = {}
+    if slots is not None:
+        tasks["hourly"] = delayed(evaluate_slots)(slots, n_estimators)
     for backend in ("lightgbm", "xgboost"):
-        models[backend] = forecast.TwoStageForecaster(
+        model = forecast.TwoStageForecaster(
             backend, n_estimators=n_estimators, random_state=random_state
-        ).fit(sample, sample["amount"])
-    weeks = forecast.user_weeks(train, budget)
-    models["overrun"] = forecast.OverrunClassifier(
-        n_estimators=n_estimators // 2, random_state=random_state
-    ).fit(weeks, weeks["overrun"])
-    return models, budget
+        )
+        tasks[f"forecast_{backend}"] = delayed(_fit)(model, sample, sample["amount"])
+    for name in ESTIMATORS:
+        model = UserClassifier(name, n_estimators=n_estimators, random_state=random_state)
+        tasks[f"type_{name}"] = delayed(_fit)(model, typed, _labels(typed, "spending_type"))
+    style = UserClassifier(n_estimators=n_estimators, random_state=random_state)
+    tasks["style"] = delayed(_fit)(style, typed, _labels(typed, "style"))
+    tasks["kmeans"] = delayed(_fit)(TypeClusterer(random_state=random_state), typed, None)
+    scorer = anomaly.AnomalyScorer(
+        n_estimators=min(100, max(n_estimators, 50)), random_state=random_state
+    )
+    tasks["anomaly"] = delayed(_fit)(scorer, one.txn_sample, None)
+    overrun = forecast.OverrunClassifier(n_estimators=n_estimators // 2, random_state=random_state)
+    tasks["overrun"] = delayed(_fit)(overrun, weeks, weeks["overrun"])
+    log.info("fitting %d models in %d process(es)", len(tasks), n_jobs)
+    fitted = Parallel(n_jobs=n_jobs)(tasks.values())
+    return dict(zip(tasks, fitted, strict=True))
+
+
+def _passes_labels(users: pd.DataFrame, features: pd.DataFrame) -> pd.DataFrame:
+    columns = [c for c in ("spending_type", "style") if c in users.columns]
+    return features.join(users.set_index("user_id")[columns])
 
 
 def train(
@@ -178,6 +283,8 @@ def train(
     hourly_users: int = 500,
     real: str | Path | None = None,
     real_mapping: str | Path | None = None,
+    max_train_users: int = MAX_TRAIN_USERS,
+    n_jobs: int = N_JOBS,
 ) -> dict[str, Any]:
     """Train, evaluate and save every model; return the metrics (also in ``metrics.json``).
 
@@ -186,76 +293,112 @@ def train(
     pipelines also run on that real microdata (``real`` section, TSTR/TRTR).
 
     Type models are evaluated on held-out users (25 %) and, with ``eval_data``, on every
-    user of another dataset; the forecast on the last ``test_weeks`` weeks; the hourly-slot
-    models (LightGBM vs logistic) on a sample of ``hourly_users`` users (0 skips them).
+    user of another dataset; the forecast on the last ``test_weeks`` weeks of every user; the
+    anomaly methods on every user-day-category cell; the hourly-slot models (LightGBM vs
+    logistic) on a sample of ``hourly_users`` users (0 skips them). Learners are fitted on at
+    most ``max_train_users`` users (see the module docstring); ``n_jobs`` processes.
     """
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    users, tx = load(data)
-    feats = labelled_features(users, tx)
+    info = shards.scan(data)
+    fit_users = sample_users(info.tx_users, max_train_users, random_state)
+    hourly_ids = sample_users(info.tx_users, hourly_users, random_state)
+    try:
+        one = shards.features_pass(
+            info,
+            test_weeks=test_weeks,
+            fit_users=fit_users,
+            hourly_users=hourly_ids if hourly_users > 0 else np.array([], dtype=np.int64),
+            random_state=random_state,
+            n_jobs=n_jobs,
+        )
+    except ValueError as exc:
+        raise MonilabError(f"cannot train the forecast: {exc}") from None
+    feats = _passes_labels(info.users, one.features)
     types = _labels(feats, "spending_type")
     if len(feats) < 20 or types.value_counts().min() < 2:
         raise MonilabError("need at least 20 users and 2 of every spending type to train")
+    if one.test_rows.empty:
+        raise MonilabError("cannot train the forecast: no user has 3 months of history")
     train_users, test_users = train_test_split(
         feats.index, test_size=0.25, random_state=random_state, stratify=types
     )
-    log.info("type models on %d users", len(train_users))
-    type_models, style = fit_types(feats.loc[train_users], random_state, n_estimators)
+    type_users = fit_sample(pd.Index(train_users), types, max_train_users, random_state)
+    slots = None
+    if hourly_users > 0:
+        slots = hourly_slots(
+            one.hourly_tx,
+            max_users=hourly_users,
+            seed=random_state,
+            span=(info.first_ts, info.last_ts),
+        )
+    log.info("type models on %d of %d training users", len(type_users), len(train_users))
+    fitted = fit_models(
+        one,
+        feats,
+        type_users,
+        slots,
+        random_state=random_state,
+        n_estimators=n_estimators,
+        n_jobs=n_jobs,
+    )
+    del slots
+    type_models = {"kmeans": fitted["kmeans"], **{n: fitted[f"type_{n}"] for n in ESTIMATORS}}
+    style = fitted["style"]
     result: dict[str, Any] = {
         "data": str(data),
         "users": len(feats),
-        "transactions": len(tx),
+        "transactions": info.rows,
         "random_state": random_state,
+        "fit_sample": {
+            "max_train_users": max_train_users,
+            "type_users": len(type_users),
+            "users": len(fit_users),
+            "anomaly_rows": len(one.txn_sample),
+            "forecast_rows": min(len(one.fit_rows), MAX_FORECAST_FIT_ROWS),
+        },
         "types": {"held_out": evaluate_types(type_models, style, feats.loc[test_users])},
     }
     best = max(ESTIMATORS, key=lambda n: result["types"]["held_out"][n]["macro_f1"])
     result["types"]["app_model"] = best
 
-    log.info("anomaly models on %d transactions", len(tx))
-    txn_feats = anomaly.transaction_features(tx)
-    fit_rows = txn_feats.sample(
-        min(len(txn_feats), MAX_ANOMALY_FIT_ROWS), random_state=random_state
-    )
-    scorer = anomaly.AnomalyScorer(
-        n_estimators=min(100, max(n_estimators, 50)), random_state=random_state
-    )
-    scorer.fit(fit_rows)
-    scored = anomaly.score_transactions(tx, scorer)
-    result["anomaly"], cells = evaluate_anomaly(scorer, tx, scored)
-    notes = anomaly.notifications(cells)
-    notes.to_parquet(out / "notifications.parquet", index=False)
-    anomaly.monthly_top_risky(scored).to_parquet(out / "risky_top10.parquet", index=False)
-    result["anomaly"]["notifications"] = (
-        notes["kind"].str.split(":").str[0].value_counts().to_dict()
-    )
-
-    log.info("forecast models")
-    try:
-        train_rows, test_rows = forecast.time_split(forecast.weekly_rows(tx), test_weeks)
-    except ValueError as exc:
-        raise MonilabError(f"cannot train the forecast: {exc}") from None
-    if train_rows.empty or test_rows.empty:
-        raise MonilabError("cannot train the forecast: no user has 3 months of history")
-    forecast_models, budget = fit_forecast(train_rows, random_state, n_estimators)
-    result["forecast"] = {
-        "train_last_week": str(train_rows["week"].max().date()),
-        "test_first_week": str(test_rows["week"].min().date()),
-        **evaluate_forecast(forecast_models, test_rows, budget),
+    forecast_models = {
+        "lightgbm": fitted["forecast_lightgbm"],
+        "xgboost": fitted["forecast_xgboost"],
+        "overrun": fitted["overrun"],
     }
+    log.info("forecast evaluation on %d test cells", len(one.test_rows))
+    predictions = forecast_predictions(forecast_models, one.test_rows, n_jobs)
+    result["forecast"] = {
+        "train_last_week": str(one.fit_rows["week"].max().date()),
+        "test_first_week": str(one.test_rows["week"].min().date()),
+        **evaluate_forecast(forecast_models, one.test_rows, one.budget, predictions),
+    }
+    weekly = _weekly_plot(one.test_rows, predictions)
+    del predictions
 
+    scorer: anomaly.AnomalyScorer = fitted["anomaly"]
+    two = shards.anomaly_pass(info, scorer, out=out, keep_users=fit_users, n_jobs=n_jobs)
+    result["anomaly"], curves = anomaly_metrics(two.eval, two.cells, n_jobs)
+    result["anomaly"]["scored_transactions"] = two.scored_rows
+    result["anomaly"]["notifications"] = two.notes
+    del two.eval
+
+    kept = one.test_rows["user_id"].isin(fit_users).to_numpy()
+    sampled = feats.index.isin(fit_users)
     result.update(
         extras.train_extras(
-            users,
-            tx,
-            feats,
+            info.users[info.users["user_id"].isin(fit_users)],
+            one.fit_tx,
+            feats[sampled],
             out,
             scorer=scorer,
-            scored=scored,
-            cells=cells,
+            scored=two.kept_scored,
+            cells=two.kept_cells,
             forecast_models=forecast_models,
-            train_rows=train_rows,
-            test_rows=test_rows,
-            budget=budget,
+            train_rows=one.fit_rows,
+            test_rows=one.test_rows[kept].reset_index(drop=True),
+            budget=one.budget,
             real=real,
             real_mapping=real_mapping,
             random_state=random_state,
@@ -263,73 +406,89 @@ def train(
         )
     )
 
-    if hourly_users > 0:
-        log.info("hourly-slot models on %d users", hourly_users)
-        slots = hourly_slots(tx, max_users=hourly_users, seed=random_state)
-        result["hourly"] = evaluate_slots(slots, n_estimators)
+    if "hourly" in fitted:
+        result["hourly"] = fitted["hourly"]
 
-    # the app model: retrain the best classifier on every user
+    # the app model: retrain the best classifier on every user (at most max_train_users)
+    app_users = fit_sample(feats.index, types, max_train_users, random_state)
     app_model = UserClassifier(best, n_estimators=n_estimators, random_state=random_state)
-    app_model.fit(feats, feats["spending_type"])
+    app_model.fit(feats.loc[app_users], feats.loc[app_users, "spending_type"])
     joblib.dump(app_model, out / "spending_type.joblib")
     joblib.dump(type_models, out / "type_models.joblib")
     joblib.dump(style, out / "style_model.joblib")
     joblib.dump(scorer, out / "anomaly.joblib")
-    joblib.dump({**forecast_models, "budget": budget}, out / "forecast.joblib")
+    joblib.dump({**forecast_models, "budget": one.budget}, out / "forecast.joblib")
     if eval_data is not None:
-        result["eval"] = evaluate(out, eval_data, test_weeks=test_weeks)
+        result["eval"] = evaluate(out, eval_data, test_weeks=test_weeks, n_jobs=n_jobs)
     (out / "metrics.json").write_text(json.dumps(result, indent=1, default=str))
-    write_card(result, out, cells, test_rows, forecast_models)
+    write_card(result, out, curves, weekly)
     return result
+
+
+def _weekly_plot(test: pd.DataFrame, predictions: dict[str, np.ndarray]) -> dict[str, Any]:
+    """Weekly totals over the test users: actual, 4-week mean and the two-stage forecasts."""
+    week = test["week"]
+    weekly = {
+        "actual": test["amount"].groupby(week).sum().to_numpy(),
+        "4-week mean": test["mean4"].groupby(week).sum().to_numpy(),
+    }
+    for backend in ("lightgbm", "xgboost"):
+        median = pd.Series(predictions[f"{backend}_median"], index=test.index)
+        weekly[f"two-stage {backend} (medians)"] = median.groupby(week).sum().to_numpy()
+    mean = pd.Series(predictions["lightgbm_mean"], index=test.index)
+    weekly["two-stage lightgbm (means)"] = mean.groupby(week).sum().to_numpy()
+    return {"series": weekly, "weeks": np.sort(week.unique())}
 
 
 def write_card(
     result: dict[str, Any],
     out: Path,
-    cells: pd.DataFrame,
-    test_rows: pd.DataFrame,
-    forecast_models: dict[str, Any],
+    curves: dict[str, tuple[np.ndarray, np.ndarray]],
+    weekly: dict[str, Any],
 ) -> Path:
     """The PNG plots and ``model_card.html``."""
     report.plot_confusions(result["types"]["held_out"], out / "confusion.png")
     images = ["confusion.png"]
-    if "is_anomaly" in cells.columns:
-        y = cells["is_anomaly"].fillna(False).to_numpy(bool)
-        curves = {m: metrics.pr_curve(y, cells[m].to_numpy()) for m in anomaly.METHODS}
+    if curves:
         report.plot_pr_curves(curves, out / "pr_curves.png")
         images.append("pr_curves.png")
-    by_week = test_rows.groupby("week")
-    weekly = {"actual": by_week["amount"].sum().to_numpy()}
-    weekly["4-week mean"] = by_week["mean4"].sum().to_numpy()
-    for backend in ("lightgbm", "xgboost"):
-        point = pd.Series(forecast_models[backend].predict(test_rows), index=test_rows.index)
-        weekly[f"two-stage {backend} (medians)"] = point.groupby(test_rows["week"]).sum().to_numpy()
-    mean = pd.Series(forecast_models["lightgbm"].predict_mean(test_rows), index=test_rows.index)
-    weekly["two-stage lightgbm (means)"] = mean.groupby(test_rows["week"]).sum().to_numpy()
-    report.plot_forecast(weekly, np.array(sorted(by_week.groups)), out / "forecast.png")
+    report.plot_forecast(weekly["series"], weekly["weeks"], out / "forecast.png")
     images.append("forecast.png")
     return report.model_card(result, out, images)
 
 
-def evaluate(models: str | Path, data: str | Path, *, test_weeks: int = 4) -> dict[str, Any]:
-    """Metrics of saved models on another dataset (types on all users, forecast on its
-    last ``test_weeks`` weeks with budgets from its earlier weeks)."""
+def evaluate(
+    models: str | Path, data: str | Path, *, test_weeks: int = 4, n_jobs: int = N_JOBS
+) -> dict[str, Any]:
+    """Metrics of saved models on another dataset (types on all users, anomaly methods on
+    every cell, forecast on its last ``test_weeks`` weeks with budgets from its earlier
+    weeks), read part by part."""
     models = Path(models)
     missing = [a for a in ARTIFACTS if not (models / f"{a}.joblib").is_file()]
     if missing:
         raise MonilabError(f"{models}: missing model artifact(s) {', '.join(missing)}")
-    users, tx = load(data)
-    feats = labelled_features(users, tx)
+    info = shards.scan(data)
+    none = np.array([], dtype=np.int64)
+    try:
+        one = shards.features_pass(
+            info,
+            test_weeks=test_weeks,
+            fit_users=none,
+            hourly_users=none,
+            random_state=0,
+            n_jobs=n_jobs,
+        )
+    except ValueError as exc:
+        raise MonilabError(f"cannot evaluate the forecast: {exc}") from None
+    feats = _passes_labels(info.users, one.features)
     type_models = joblib.load(models / "type_models.joblib")
     style = joblib.load(models / "style_model.joblib")
     result: dict[str, Any] = {"data": str(data), "users": len(feats)}
     result["types"] = evaluate_types(type_models, style, feats)
-    result["anomaly"], _ = evaluate_anomaly(joblib.load(models / "anomaly.joblib"), tx)
-    try:
-        train_rows, test_rows = forecast.time_split(forecast.weekly_rows(tx), test_weeks)
-    except ValueError as exc:
-        raise MonilabError(f"cannot evaluate the forecast: {exc}") from None
-    if not test_rows.empty:
+    scorer = joblib.load(models / "anomaly.joblib")
+    two = shards.anomaly_pass(info, scorer, out=None, keep_users=none, n_jobs=n_jobs)
+    result["anomaly"], _ = anomaly_metrics(two.eval, two.cells, n_jobs)
+    if not one.test_rows.empty:
         fc = joblib.load(models / "forecast.joblib")
-        result["forecast"] = evaluate_forecast(fc, test_rows, forecast.weekly_budget(train_rows))
+        result["forecast"] = evaluate_forecast(fc, one.test_rows, one.budget)
     return result

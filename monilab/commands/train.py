@@ -28,6 +28,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--hourly-users", type=int, default=500, help="users sampled for the hourly model (0: skip)"
     )
     parser.add_argument(
+        "--max-train-users",
+        type=int,
+        default=5_000,
+        help="fit the heavy learners on a seeded sample of at most this many users; every "
+        "user is still featured, scored and evaluated (default 5000)",
+    )
+    parser.add_argument(
+        "--jobs", type=int, default=2, help="worker processes (parts of the data, model fits)"
+    )
+    parser.add_argument(
         "--real",
         type=Path,
         default=None,
@@ -49,6 +59,8 @@ def run(args: argparse.Namespace) -> int:
 
     if args.trees < 1 or args.test_weeks < 1 or args.hourly_users < 0:
         raise MonilabError("--trees and --test-weeks must be positive, --hourly-users >= 0")
+    if args.max_train_users < 20 or args.jobs < 1:
+        raise MonilabError("--max-train-users must be at least 20 and --jobs at least 1")
     for option, path in (("--real", args.real), ("--real-mapping", args.real_mapping)):
         if path is not None and not path.is_file():
             raise MonilabError(f"{option}: no such file {path}")
@@ -60,6 +72,8 @@ def run(args: argparse.Namespace) -> int:
         n_estimators=args.trees,
         test_weeks=args.test_weeks,
         hourly_users=args.hourly_users,
+        max_train_users=args.max_train_users,
+        n_jobs=args.jobs,
         real=args.real,
         real_mapping=args.real_mapping,
     )
