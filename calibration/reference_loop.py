@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import hashlib
 import time
-from dataclasses import dataclass, field
+from concurrent.futures import Executor
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from calibration.adapters.microdata import ReferenceData
@@ -31,13 +33,22 @@ from calibration.loop import (
     run_search,
     run_seeds,
 )
-from calibration.reference_scoring import BatteryObjective, PartScore, score_reference
+from calibration.reference_scoring import (
+    BatteryObjective,
+    PartScore,
+    noise_scales,
+    same_source_battery,
+    score_reference,
+)
 from calibration.simulator import Simulator
 from calibration.space import Space
 from calibration.split import split_reference
 from monilab.errors import MonilabError
 
 __all__ = ["ReferenceCalibrationResult", "calibrate_reference"]
+
+NOISE_SEED_KEY = 7
+"""Mixed into the root seed for the noise-scale simulations (never the fit or fresh seeds)."""
 
 
 @dataclass
@@ -48,12 +59,14 @@ class ReferenceCalibrationResult(CalibrationResult):
         parts: Scores of the ``fit`` and ``held_out`` parts on the fresh seeds.
         split: How the reference was split and the sizes of both parts.
         objective_metrics: The (metric, basis) pairs the objective averages.
+        objective_scales: Their noise scales (empty: all 1).
         profiles: Data of the report's distribution and profile plots.
     """
 
     parts: dict[str, PartScore] = field(default_factory=dict)
     split: dict[str, Any] = field(default_factory=dict)
     objective_metrics: list[tuple[str, str]] = field(default_factory=list)
+    objective_scales: list[float] = field(default_factory=list)
     profiles: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -63,8 +76,10 @@ class ReferenceCalibrationResult(CalibrationResult):
         return summary | {
             "split": self.split,
             "objective": {
-                "loss": "mean of (1 - score) over the objective metrics (fit part only)",
+                "loss": "mean of (1 - score) / noise scale over the objective metrics "
+                "(fit part only; scales 1 for a one-user reference)",
                 "metrics": [f"{m}{'/' + b if b else ''}" for m, b in self.objective_metrics],
+                "scales": self.objective_scales,
             },
             "parts": {name: part.to_dict() for name, part in self.parts.items()},
         }
@@ -126,8 +141,10 @@ def calibrate_reference(
     search_space = make_space(simulator, params, space)
     fit_seed, eval_seeds = run_seeds(seed, held_out_seeds)
     objective = BatteryObjective.build(split.fit, amount_scale_assumed=assumed, config=config)
+    defaults = search_space.expand(search_space.defaults())
     run_config = {
         "kind": "microdata",
+        "objective": "battery / noise scale" if split.by == "user" else "battery",
         "sampler": sampler,
         "seed": seed,
         "users": simulator.users,
@@ -142,8 +159,11 @@ def calibrate_reference(
         "reference_sha256": _frame_hash(rows),
     }
     log = TrialLog.open(Path(out_dir), run_config, resume=resume)
-    defaults = search_space.expand(search_space.defaults())
     with executor(jobs) as pool:
+        if split.by == "user":  # each metric in units of its own sampling noise
+            objective = _with_noise_scales(
+                objective, simulator, defaults, seed, split.fit["user_id"].nunique(), pool
+            )
         with progress_bar(budget, progress) as bar:
             best = run_search(
                 simulator,
@@ -173,8 +193,7 @@ def calibrate_reference(
             defaults,
             final,
             {"fit": split.fit, "held_out": split.held_out},
-            objective_metrics=objective.metrics,
-            amount_scale_assumed=assumed,
+            objective=objective,
             fit_seed=fit_seed,
             seeds=eval_seeds,
             part_users=part_users,
@@ -205,8 +224,32 @@ def calibrate_reference(
             "amount_scale_assumed": assumed,
         },
         objective_metrics=list(objective.metrics),
+        objective_scales=list(objective.scales or []),
         profiles=profiles,
     )
+
+
+def _with_noise_scales(
+    objective: BatteryObjective,
+    simulator: Simulator,
+    defaults: dict[str, float],
+    seed: int,
+    fit_users: int,
+    pool: Executor | None,
+) -> BatteryObjective:
+    """The objective with per-metric noise scales from two pairs of default simulations."""
+    children = np.random.SeedSequence([seed, NOISE_SEED_KEY]).spawn(4)
+    seeds = [int(c.generate_state(1)[0]) for c in children]
+    frames = pool_map(
+        pool,
+        same_source_battery,
+        [simulator] * 2,
+        [defaults] * 2,
+        [(seeds[0], seeds[1]), (seeds[2], seeds[3])],
+        [fit_users] * 2,
+        [objective] * 2,
+    )
+    return replace(objective, scales=noise_scales(frames, objective.metrics))
 
 
 def _frame_hash(frame: pd.DataFrame) -> str:

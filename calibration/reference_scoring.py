@@ -2,12 +2,20 @@
 
 Objective (:class:`BatteryObjective`): the metric battery (:mod:`calibration.battery`)
 between the *fit* part of the reference and one simulation, without the classifier test,
-reduced to one number: the mean over the battery's objective metrics of ``1 - score``.
-Every score is in [0, 1] (KS and TV complements, ``exp(-W)`` for Wasserstein distances of
-log amounts in reference standard deviations), so each metric weighs the same and the loss
-is 0 for identical samples. The metrics are: amounts (KS, log-Wasserstein), hour of day
+reduced to one number: the mean over the battery's objective metrics of
+``(1 - score) / scale``. Every score is in [0, 1] (KS and TV complements, ``exp(-W)`` for
+Wasserstein distances of log amounts in reference standard deviations), 1 for identical
+samples. The metrics are: amounts (KS, log-Wasserstein, KS within categories), hour of day
 (KS, six-band TV), weekday TV, day-of-month KS, category and method TV, and per user-month
-spend, ticket (KS, log-Wasserstein) and transaction count (KS). For a reference whose
+spend, ticket (KS, log-Wasserstein) and transaction count (KS).
+
+``scale`` is each metric's own sampling noise (references split by user): its mean
+``1 - score`` between default simulations of the sizes the search compares (as many users
+as the fit part against one simulator call; two pairs of seeds the search never uses), at
+least :data:`MIN_SCALE`. Every metric then counts in units of its noise, so a noisy
+per-user statistic cannot buy a visibly worse amount distribution, and a loss near 1 is
+the noise level. Without a split by user (one-user references) every scale is 1: the plain
+mean. For a reference whose
 amounts were converted from another currency by an assumed factor the amount metrics are
 the scale-free (``relative``) ones. The set is fixed when the objective is built (metrics
 the reference cannot support, e.g. hours on a file without times, are left out), and a
@@ -54,6 +62,8 @@ __all__ = [
     "BatteryObjective",
     "PartScore",
     "battery_loss",
+    "noise_scales",
+    "same_source_battery",
     "sample_profile",
     "score_reference",
 ]
@@ -62,14 +72,24 @@ Map = Callable[..., list[Any]]
 """``map(fn, *iterables)`` returning a list (inline or over a process pool)."""
 
 _KEEP = ("user_id", "ts", "method", "amount", "category", "direction", "has_time")
+MIN_SCALE = 0.01
+"""Smallest noise scale of a metric (one point of KS or TV)."""
 AMOUNT_BINS = np.linspace(np.log10(50.0), np.log10(5e6), 61)
 """Histogram bins of amounts (log10 KRW) for the report's distribution plots."""
 
 
-def battery_loss(metrics: pd.DataFrame, names: Sequence[tuple[str, str]] | None = None) -> float:
-    """Mean ``1 - score`` over objective metrics (``names``: fixed (metric, basis) keys).
+def battery_loss(
+    metrics: pd.DataFrame,
+    names: Sequence[tuple[str, str]] | None = None,
+    scales: Sequence[float] | None = None,
+) -> float:
+    """Mean ``(1 - score) / scale`` over objective metrics.
 
-    With ``names``, a listed metric that is missing or undefined counts as loss 1.
+    Args:
+        metrics: A battery frame.
+        names: Fixed (metric, basis) keys; a listed metric that is missing or undefined
+            counts as ``1 - score`` = 1. None: the frame's objective metrics that are defined.
+        scales: Noise scale per name (None: all 1).
     """
     if names is None:
         scores = metrics.loc[metrics["in_objective"], "score"].dropna().to_numpy(dtype=float)
@@ -79,7 +99,44 @@ def battery_loss(metrics: pd.DataFrame, names: Sequence[tuple[str, str]] | None 
     for key in names:
         score = by_key.get(key, np.nan)
         losses.append(1.0 - float(score) if np.isfinite(score) else 1.0)
-    return float(np.mean(losses)) if losses else float("nan")
+    if not losses:
+        return float("nan")
+    return float(np.mean(np.asarray(losses) / (1.0 if scales is None else np.asarray(scales))))
+
+
+def noise_scales(
+    frames: Sequence[pd.DataFrame], names: Sequence[tuple[str, str]]
+) -> tuple[float, ...]:
+    """Per name: mean ``1 - score`` over same-source battery frames, at least MIN_SCALE."""
+    scales = []
+    for key in names:
+        values = []
+        for frame in frames:
+            score = frame.set_index(["metric", "basis"])["score"].get(key, np.nan)
+            values.append(1.0 - float(score) if np.isfinite(score) else np.nan)
+        mean = float(np.nanmean(values)) if np.isfinite(values).any() else MIN_SCALE
+        scales.append(max(mean, MIN_SCALE))
+    return tuple(scales)
+
+
+def same_source_battery(
+    simulator: Simulator,
+    defaults: Mapping[str, float],
+    seeds: tuple[int, int],
+    n_users: int,
+    objective: BatteryObjective,
+) -> pd.DataFrame:
+    """Battery (no classifiers) of two default simulations, the first cut to ``n_users``."""
+    pseudo = first_users(_slim(simulator(defaults, seed=seeds[0])[0]), n_users)
+    other = _slim(simulator(defaults, seed=seeds[1])[0])
+    return run_battery(
+        pseudo,
+        other,
+        seed=0,
+        amount_scale_assumed=objective.amount_scale_assumed,
+        config=objective.config,
+        classifiers=False,
+    )
 
 
 def _slim(transactions: pd.DataFrame) -> pd.DataFrame:
@@ -98,12 +155,14 @@ class BatteryObjective:
         amount_scale_assumed: Amounts were converted by an assumed currency factor.
         metrics: The (metric, basis) keys averaged.
         config: Battery settings.
+        scales: Noise scale per metric (None: all 1).
     """
 
     reference: pd.DataFrame
     amount_scale_assumed: bool
     metrics: tuple[tuple[str, str], ...]
     config: BatteryConfig = field(default_factory=BatteryConfig)
+    scales: tuple[float, ...] | None = None
 
     @classmethod
     def build(
@@ -139,9 +198,13 @@ class BatteryObjective:
             classifiers=False,
         )
 
+    def loss(self, battery: pd.DataFrame) -> float:
+        """The objective loss of a battery frame."""
+        return battery_loss(battery, self.metrics, self.scales)
+
     def __call__(self, transactions: pd.DataFrame, users: pd.DataFrame | None = None) -> float:
         """The loss of one simulation."""
-        return battery_loss(self.battery(transactions), self.metrics)
+        return self.loss(self.battery(transactions))
 
 
 def sample_profile(transactions: pd.DataFrame) -> dict[str, Any]:
@@ -286,8 +349,7 @@ def score_reference(
     final: Mapping[str, float],
     parts: dict[str, pd.DataFrame],
     *,
-    objective_metrics: Sequence[tuple[str, str]],
-    amount_scale_assumed: bool,
+    objective: BatteryObjective,
     fit_seed: int,
     seeds: Sequence[int],
     part_users: dict[str, int] | None,
@@ -305,6 +367,7 @@ def score_reference(
         the default and final simulations) for the report's plots.
     """
     config = config or BatteryConfig()
+    amount_scale_assumed = objective.amount_scale_assumed
     parts = {name: _slim(rows) for name, rows in parts.items()}
     pseudo = {}
     if part_users:
@@ -335,15 +398,12 @@ def score_reference(
         default = [r[(part, "default")] for r in results]
         final_frames = [r[(part, "final")] for r in results]
         floor = [r[(part, "floor")] for r in results] if part in pseudo else None
-        losses_default = [battery_loss(f, objective_metrics) for f in default]
-        losses_final = [battery_loss(f, objective_metrics) for f in final_frames]
+        losses_default = [objective.loss(f) for f in default]
+        losses_final = [objective.loss(f) for f in final_frames]
         if floor is not None:
-            floor_loss, kind = (
-                float(np.mean([battery_loss(f, objective_metrics) for f in floor])),
-                "synthetic",
-            )
+            floor_loss, kind = float(np.mean([objective.loss(f) for f in floor])), "synthetic"
         else:
-            floor_loss, kind = battery_loss(reference_floor, objective_metrics), "reference"
+            floor_loss, kind = objective.loss(reference_floor), "reference"
         scores[part] = PartScore(
             name=part,
             loss_default=float(np.mean(losses_default)),
@@ -352,7 +412,7 @@ def score_reference(
             floor_kind=kind,
             losses_default=losses_default,
             losses_final=losses_final,
-            metrics=_metric_table(default, final_frames, floor, reference_floor, objective_metrics),
+            metrics=_metric_table(default, final_frames, floor, reference_floor, objective),
         )
     profiles = {f"reference_{name}": sample_profile(rows) for name, rows in parts.items()}
     profiles |= results[0]["profiles"] if n else {}
@@ -364,7 +424,7 @@ def _metric_table(
     final: list[pd.DataFrame],
     floor: list[pd.DataFrame] | None,
     reference_floor: pd.DataFrame,
-    objective_metrics: Sequence[tuple[str, str]],
+    objective: BatteryObjective,
 ) -> pd.DataFrame:
     keys = ["metric", "property", "basis", "better"]
     table = default[0][keys].copy()
@@ -378,10 +438,12 @@ def _metric_table(
         else np.nan
     )
     table["floor_reference"] = reference_floor["value"].to_numpy(dtype=float)
-    in_objective = {tuple(k) for k in objective_metrics}
-    table["in_objective"] = [
-        (m, b) in in_objective for m, b in zip(table["metric"], table["basis"], strict=True)
-    ]
+    scale = dict(
+        zip(objective.metrics, objective.scales or [1.0] * len(objective.metrics), strict=True)
+    )
+    keys = list(zip(table["metric"], table["basis"], strict=True))
+    table["in_objective"] = [k in scale for k in keys]
+    table["objective_scale"] = [scale.get(k, np.nan) for k in keys]
     ideal = np.where(table["metric"].str.startswith("c2st_auc"), 0.5, 0.0)
     floor_value = table["floor_synthetic"].fillna(table["floor_reference"]).to_numpy(dtype=float)
     change = f_ - d
