@@ -42,8 +42,17 @@ def read_db() -> Session:
 
 
 def write_db() -> Session:
-    """The request's write session."""
+    """The request's write session; opening it ends the read session's snapshot.
+
+    Why: on SQLite a reader that keeps its snapshot across a commit stops the WAL from being
+    reset, so the WAL grows without bound and every later commit pays for a checkpoint
+    (measured: logins 2x slower in wall time, the WAL at 20 MB after 1,500 requests). The
+    read session stays usable; its next query starts a fresh snapshot that sees the write.
+    """
     if "write_session" not in g:
+        read = g.get("read_session")
+        if read is not None:
+            read.commit()  # a read-only transaction: nothing to write, objects stay loaded
         g.write_session = state().db.write()
     return g.write_session
 
