@@ -114,6 +114,7 @@ def main() -> None:
         help="MONILAB_PASSWORD_HASH of the app (scrypt, the app default, caps logins/s)",
     )
     parser.add_argument("--browser-agents", type=int, default=8, help="0 skips (c)")
+    parser.add_argument("--skip-b", action="store_true", help="skip (b), the replay cost")
     args = parser.parse_args()
     env = {"MONILAB_PASSWORD_HASH": args.password_hash}
     app_options = {"workers": args.app_workers, "threads": args.app_threads, "env": env}
@@ -129,9 +130,12 @@ def main() -> None:
         write_plan(persona_plan, agents)
         trivial = bare_run(app, out, args, "/healthz", auth=False)
         persona = monilab_load(app, out / "persona", args, ["--plan", str(persona_plan)])
-        bare = bare_run(app, out, args, "/api/v1/type", auth=True)
-        plan = one_endpoint_plan(out / "one.jsonl", args.users * 2, 3000)
-        replay = monilab_load(app, out / "replay", args, ["--plan", str(plan), "--no-reconcile"])
+        bare = replay = None
+        if not args.skip_b:
+            bare = bare_run(app, out, args, "/api/v1/type", auth=True)
+            plan = one_endpoint_plan(out / "one.jsonl", args.users * 2, 3000)
+            extra = ["--plan", str(plan), "--no-reconcile"]
+            replay = monilab_load(app, out / "replay", args, extra)
         browser = None
         if args.browser_agents > 0:
             options = BrowseOptions(
@@ -161,17 +165,18 @@ def main() -> None:
         f"missing {rec.get('missing')} duplicated {rec.get('duplicated')} "
         f"unexpected {rec.get('unexpected')}"
     )
-    replay_rps = replay["total"]["rps"]
-    cost = 1 - replay_rps / bare["rps"]
-    print(
-        f"(b) bare GET /api/v1/type      : {bare['rps']:8.1f} req/s  p95 {bare['p95_ms']} ms"
-        + cpu_text(bare)
-    )
-    print(
-        f"(b) persona replay, same route : {replay_rps:8.1f} req/s  p95 "
-        f"{replay['total']['p95_ms']} ms  replay cost {cost:.1%} (target <= 15%)"
-        + cpu_text(replay["total"])
-    )
+    if bare is not None and replay is not None:
+        replay_rps = replay["total"]["rps"]
+        cost = 1 - replay_rps / bare["rps"]
+        print(
+            f"(b) bare GET /api/v1/type      : {bare['rps']:8.1f} req/s  p95 {bare['p95_ms']} ms"
+            + cpu_text(bare)
+        )
+        print(
+            f"(b) persona replay, same route : {replay_rps:8.1f} req/s  p95 "
+            f"{replay['total']['p95_ms']} ms  replay cost {cost:.1%} (target <= 15%)"
+            + cpu_text(replay["total"])
+        )
 
     if browser is not None:
         memory = browser["peak_memory"]
