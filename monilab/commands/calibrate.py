@@ -106,7 +106,7 @@ def run(args: argparse.Namespace) -> int:
         result, inputs = _run_microdata(args, simulator)
         part = result.parts["held_out"]
         line = (
-            f"held-out {result.split['by']} loss {part.loss_default:.4f} -> "
+            f"held-out part (split by {result.split['by']}) loss {part.loss_default:.4f} -> "
             f"{part.loss_final:.4f} (noise floor {part.noise_floor:.4f}, "
             f"gap closed {part.to_dict()['fraction_of_closable_gap_closed']}; "
             f"C2ST AUC gbm {part.auc('gbm')['default']:.3f} -> {part.auc('gbm')['final']:.3f})"

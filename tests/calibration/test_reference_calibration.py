@@ -150,7 +150,7 @@ def test_cli_microdata_writes_outputs_with_held_out_scores(tmp_path: Path, capsy
     argv += ["--mapping", str(mapping), "--budget", "3", "--sampler", "tpe", "--users", "20"]
     argv += ["--days", "21", "--params", COFFEE, "--out", str(out)]
     assert main(argv) == 0
-    assert "held-out user loss" in capsys.readouterr().out
+    assert "held-out part (split by user) loss" in capsys.readouterr().out
     summary = json.loads((out / "calibration.json").read_text())
     assert summary["split"]["by"] == "user" and summary["space"] == "grouped"
     missing = {"merchant", "is_anomaly", "anomaly_kind", "spending_type", "age", "gender"}
