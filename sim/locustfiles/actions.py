@@ -74,7 +74,7 @@ class MoniApi:
         }
         for attempt in range(WRITE_RETRIES + 1):
             status, data = self._call(
-                "POST", f"{API}/auth/signup", json=body, auth=False, ok=(201, 409)
+                "POST", f"{API}/auth/signup", json=body, auth=False, ok=(201, 409), body=True
             )
             if status == 201:
                 self._accept_token(data)
@@ -95,7 +95,7 @@ class MoniApi:
 
     def _login(self) -> bool:
         creds = {"email": self.email, "password": self.password}
-        status, data = self._call("POST", f"{API}/auth/login", json=creds, auth=False)
+        status, data = self._call("POST", f"{API}/auth/login", json=creds, auth=False, body=True)
         if status == 200:
             self._accept_token(data)
             return True
@@ -167,7 +167,7 @@ class MoniApi:
 
     def _do_read_notifications(self, action: PlannedAction) -> None:
         self._ensure_login()
-        _, data = self._call("GET", f"{API}/notifications")
+        _, data = self._call("GET", f"{API}/notifications", body=True)
         unread = [n for n in (data or {}).get("items", []) if not n.get("read_at")]
         for note in unread[: int(action.payload.get("read", 3))]:
             self._call(
@@ -183,7 +183,9 @@ class MoniApi:
         txn = body["client_txn_id"]
         self.ledger.record("sent", agent_id=self.plan.agent_id, email=self.email, client_txn_id=txn)
         for attempt in range(WRITE_RETRIES + 1):
-            status, data = self._call("POST", f"{API}/spendings", json=body, ok=(200, 201))
+            status, data = self._call(
+                "POST", f"{API}/spendings", json=body, ok=(200, 201), body=True
+            )
             if status in (200, 201):
                 self.ledger.record(
                     "ack",
@@ -217,8 +219,13 @@ class MoniApi:
         name: str | None = None,
         auth: bool = True,
         ok: tuple[int, ...] = (200,),
+        body: bool = False,
     ) -> tuple[int, Any]:
-        """One request, judged by Locust as failed unless its status is in ``ok``."""
+        """One request, judged by Locust as failed unless its status is in ``ok``.
+
+        The answer's JSON is decoded only when ``body`` asks for it (or for a failure's
+        message): most views are read and thrown away, and decoding costs the client CPU.
+        """
         headers = dict(self.headers)
         if auth and self.token:
             headers["Authorization"] = f"Bearer {self.token}"
@@ -226,7 +233,8 @@ class MoniApi:
             method, path, name=name or path, headers=headers, json=json, catch_response=True
         ) as response:
             status = int(response.status_code or 0)
-            data = _json_or_none(response) if status and status != 204 else None
+            wanted = body or status not in ok
+            data = _json_or_none(response) if wanted and status and status != 204 else None
             if status in ok:
                 response.success()
             else:
