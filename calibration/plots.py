@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from calibration.frames import WEEKDAYS
-from calibration.reference_scoring import AMOUNT_BINS
+from calibration.reference_scoring import AMOUNT_BINS, RELATIVE_BINS
 
 __all__ = [
     "convergence_png",
@@ -93,7 +93,9 @@ def distributions_png(profiles: Mapping[str, Mapping[str, Any]], reference: str)
     """Amounts, spend per user-month and transactions per user-month: before/after/reference."""
     plt = _pyplot()
     fig, axes = plt.subplots(1, 3, figsize=(13, 3.5))
-    centres = (AMOUNT_BINS[:-1] + AMOUNT_BINS[1:]) / 2
+    relative = bool(profiles[reference].get("relative", False))
+    edges = RELATIVE_BINS if relative else AMOUNT_BINS
+    centres = (edges[:-1] + edges[1:]) / 2
     for key in ("reference", "default", "final"):
         profile = profiles[reference if key == "reference" else key]
         style = dict(_STYLES[key])
@@ -101,17 +103,18 @@ def distributions_png(profiles: Mapping[str, Mapping[str, Any]], reference: str)
         spend = np.asarray(profile["spend_per_user_month"], dtype=float)
         txns = np.asarray(profile["txn_per_user_month"], dtype=float)
         if len(spend):
-            bins = np.logspace(3, 8, 41)
+            bins = np.logspace(-2, 2, 41) if relative else np.logspace(3, 8, 41)
             axes[1].hist(spend, bins=bins, density=True, histtype="step", **_hist(style))
             top = max(10.0, float(np.quantile(txns, 0.99)))
             axes[2].hist(
                 txns, bins=np.linspace(0, top, 31), density=True, histtype="step", **_hist(style)
             )
+    unit = "÷ sample median (currency scale assumed)" if relative else "(KRW)"
     axes[0].set_xscale("log")
-    axes[0].set_xlabel("amount (KRW)")
+    axes[0].set_xlabel(f"amount {unit}")
     axes[0].set_ylabel("share of transactions")
     axes[1].set_xscale("log")
-    axes[1].set_xlabel("spend per user-month (KRW)")
+    axes[1].set_xlabel(f"spend per user-month {unit}")
     axes[2].set_xlabel("transactions per user-month")
     axes[0].legend(fontsize=8)
     return _png(fig)

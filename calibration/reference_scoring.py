@@ -76,6 +76,8 @@ MIN_SCALE = 0.01
 """Smallest noise scale of a metric (one point of KS or TV)."""
 AMOUNT_BINS = np.linspace(np.log10(50.0), np.log10(5e6), 61)
 """Histogram bins of amounts (log10 KRW) for the report's distribution plots."""
+RELATIVE_BINS = np.linspace(-2.5, 2.5, 61)
+"""Histogram bins of log10(amount / the sample's median amount), for assumed currency scales."""
 
 
 def battery_loss(
@@ -207,21 +209,28 @@ class BatteryObjective:
         return self.loss(self.battery(transactions))
 
 
-def sample_profile(transactions: pd.DataFrame) -> dict[str, Any]:
+def sample_profile(transactions: pd.DataFrame, *, relative: bool = False) -> dict[str, Any]:
     """What the report plots of one sample: amount histogram, hour and weekday profiles,
     per-user-month spend and transaction counts (small arrays, cheap to send between
-    processes)."""
+    processes). ``relative``: amounts and spends divided by the sample's median (the
+    comparison for a reference whose currency scale is assumed)."""
     rows = _slim(transactions)
-    amounts = np.log10(rows["amount"].to_numpy(dtype=float))
+    amounts = rows["amount"].to_numpy(dtype=float)
     timed = rows.loc[time_known(rows)]
     months = user_months(rows)
+    spend = months["spend"].to_numpy(dtype=float)
+    if relative and len(amounts):
+        amounts, spend = amounts / np.median(amounts), spend / np.median(spend)
     return {
-        "amount_hist": np.histogram(amounts, AMOUNT_BINS)[0].tolist(),
+        "relative": relative,
+        "amount_hist": np.histogram(np.log10(amounts), RELATIVE_BINS if relative else AMOUNT_BINS)[
+            0
+        ].tolist(),
         "hour": np.bincount(timestamps(timed).dt.hour.to_numpy(), minlength=24).tolist(),
         "weekday": np.bincount(
             timestamps(rows).dt.day_of_week.to_numpy(), minlength=len(WEEKDAYS)
         ).tolist(),
-        "spend_per_user_month": months["spend"].to_numpy(dtype=float).tolist(),
+        "spend_per_user_month": spend.tolist(),
         "txn_per_user_month": months["txns"].to_numpy(dtype=float).tolist(),
         "rows": len(rows),
     }
@@ -333,7 +342,9 @@ def _seed_batteries(
         )
         k += 1
     if with_profiles:
-        out["profiles"] = {label: sample_profile(s) for label, s in samples.items()}
+        out["profiles"] = {
+            label: sample_profile(s, relative=assumed) for label, s in samples.items()
+        }
     return out
 
 
@@ -414,7 +425,10 @@ def score_reference(
             losses_final=losses_final,
             metrics=_metric_table(default, final_frames, floor, reference_floor, objective),
         )
-    profiles = {f"reference_{name}": sample_profile(rows) for name, rows in parts.items()}
+    profiles = {
+        f"reference_{name}": sample_profile(rows, relative=amount_scale_assumed)
+        for name, rows in parts.items()
+    }
     profiles |= results[0]["profiles"] if n else {}
     return scores, profiles
 
