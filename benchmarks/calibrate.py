@@ -27,7 +27,9 @@ import os
 import tempfile
 import time
 
+import numpy as np
 import optuna
+import pandas as pd
 
 from calibration.loop import calibrate
 from calibration.metrics import target_discrepancy
@@ -65,6 +67,17 @@ def one_call(users: int, days: int, repeat: int) -> dict[str, object]:
     }
 
 
+def group_losses(metrics: pd.DataFrame) -> dict[str, list[float]]:
+    """Loss of each target group (statistic and filter), [default, final], on held-out seeds."""
+    out = {}
+    for (statistic, _), group in metrics.groupby(["statistic", "filter"], sort=False):
+        reduce = np.sum if "share" in statistic else np.mean
+        out[statistic] = [
+            round(float(reduce(group[f"{label}_row_loss"])), 4) for label in ("default", "final")
+        ]
+    return out
+
+
 def short_run(args: argparse.Namespace) -> dict[str, object]:
     """A calibration against the bundled targets with a validation split; its summary."""
     optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -87,6 +100,7 @@ def short_run(args: argparse.Namespace) -> dict[str, object]:
             progress=True,
         )
     scores = {name: score.to_dict() for name, score in result.held_out.items()}
+    groups = {name: group_losses(score.metrics) for name, score in result.held_out.items()}
     keys = ("loss_default", "loss_final", "noise_floor", "fraction_of_closable_gap_closed")
     return {
         "users": args.run_users,
@@ -102,6 +116,7 @@ def short_run(args: argparse.Namespace) -> dict[str, object]:
         "fit_seed_loss": result.to_dict()["fit_seed_loss"],
         "fit_targets_held_out_seeds": {k: scores["fit"][k] for k in keys},
         "validate_targets_held_out_seeds": {k: scores["validate"][k] for k in keys},
+        "group_losses_held_out_seeds": groups,
         "load_average": {"before": load_before, "after": os.getloadavg()},
     }
 
