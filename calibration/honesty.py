@@ -23,10 +23,18 @@ import pandas as pd
 
 from calibration.simulator import Simulator, evaluate_targets, targets_from_simulation
 
-__all__ = ["HeldOutScore", "score_held_out"]
+__all__ = ["HeldOutScore", "gap_fraction", "score_held_out"]
 
 Map = Callable[..., list[Any]]
 """``map(fn, *iterables)`` returning a list (inline or over a process pool)."""
+
+
+def gap_fraction(loss_default: float, loss_final: float, noise_floor: float) -> float:
+    """``(default - final) / (default - floor)``; NaN when the defaults are within the floor."""
+    closable = loss_default - noise_floor
+    if not closable > 0:
+        return float("nan")
+    return (loss_default - loss_final) / closable
 
 
 @dataclass(frozen=True)
@@ -55,10 +63,7 @@ class HeldOutScore:
     @property
     def gap_closed(self) -> float:
         """Fraction of the closable gap closed (NaN if nothing was closable)."""
-        closable = self.loss_default - self.noise_floor
-        if not closable > 0:
-            return float("nan")
-        return (self.loss_default - self.loss_final) / closable
+        return gap_fraction(self.loss_default, self.loss_final, self.noise_floor)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready summary (NaN as None)."""

@@ -56,6 +56,7 @@ import pandas as pd
 
 from calibration.battery import BatteryConfig, run_battery
 from calibration.frames import WEEKDAYS, spending, time_known, timestamps, user_months
+from calibration.honesty import gap_fraction
 from calibration.simulator import Simulator
 
 __all__ = [
@@ -263,10 +264,7 @@ class PartScore:
     @property
     def gap_closed(self) -> float:
         """Fraction of the closable gap closed (NaN if the defaults were within the floor)."""
-        closable = self.loss_default - self.noise_floor
-        if not closable > 0:
-            return float("nan")
-        return (self.loss_default - self.loss_final) / closable
+        return gap_fraction(self.loss_default, self.loss_final, self.noise_floor)
 
     def auc(self, model: str) -> dict[str, float]:
         """C2ST AUC of ``model`` (``logistic``/``gbm``): default, final and floors."""
