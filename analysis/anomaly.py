@@ -43,6 +43,8 @@ TXN_FEATURES: tuple[str, ...] = (
     "day_load",
 )
 CELL_KEYS = ["user_id", "day", "category"]
+SCORE_CHUNK = 65_536
+"""Rows scored at a time (scores do not depend on it)."""
 TXN_KEYS = ("txn_id", "user_id", "ts", "day", "category", "amount", "merchant")
 
 
@@ -71,8 +73,13 @@ def iqr_cells(tx: pd.DataFrame, min_history: int = MIN_HISTORY) -> pd.DataFrame:
     category and day, each window being the cells of the same group before the current one,
     so the quantiles equal a per-group expanding quantile of the earlier days.
     """
-    cells = daily_category(tx, OUTGOING).sort_values(["user_id", "category", "day"])
-    cells = cells.reset_index(drop=True)
+    cells = daily_category(tx, OUTGOING)
+    return _with_fence(cells, min_history)
+
+
+def _with_fence(cells: pd.DataFrame, min_history: int) -> pd.DataFrame:
+    """Daily cells sorted by user, category and day with the IQR fence columns added."""
+    cells = cells.sort_values(["user_id", "category", "day"]).reset_index(drop=True)
     user = cells["user_id"].to_numpy()
     category = cells["category"].cat.codes.to_numpy()
     starts_group = np.ones(len(cells), dtype=bool)
@@ -228,13 +235,18 @@ class AnomalyScorer(BaseEstimator):
         The distance is computed row by row (not through a matrix product) so a row's
         score never depends on the rows batched with it.
         """
-        forest = -self.forest_.score_samples(values)
-        z = self.kmeans_["scale"].transform(values)
+        forest = np.empty(len(values))
+        kmeans = np.empty(len(values))
         centres = self.kmeans_["kmeans"].cluster_centers_
-        squared = np.full(len(z), np.inf)
-        for centre in centres:
-            squared = np.minimum(squared, ((z - centre) ** 2).sum(axis=1))
-        return forest, np.sqrt(squared)
+        for start in range(0, len(values), SCORE_CHUNK):  # blocks that stay in cache
+            block = slice(start, start + SCORE_CHUNK)
+            forest[block] = -self.forest_.score_samples(values[block])
+            z = self.kmeans_["scale"].transform(values[block])
+            squared = np.full(len(z), np.inf)
+            for centre in centres:
+                squared = np.minimum(squared, ((z - centre) ** 2).sum(axis=1))
+            kmeans[block] = np.sqrt(squared)
+        return forest, kmeans
 
     def score_samples(self, X: pd.DataFrame) -> pd.DataFrame:
         """``isolation_forest``, ``kmeans`` and ``ensemble`` scores (higher = more unusual)."""
@@ -261,23 +273,6 @@ def score_transactions(tx: pd.DataFrame, scorer: AnomalyScorer) -> pd.DataFrame:
     return pd.concat([feats[list(TXN_KEYS)], scorer.score_samples(feats)], axis=1)
 
 
-def _cell_position(cells: pd.DataFrame, rows: pd.DataFrame) -> np.ndarray:
-    """For each row (``user_id, day, category``), the position of its cell in ``cells``."""
-    categories = pd.Index(sorted(OUTGOING))
-
-    def key(frame: pd.DataFrame) -> np.ndarray:
-        column = frame["category"]
-        if isinstance(column.dtype, pd.CategoricalDtype):
-            position = categories.get_indexer(column.cat.categories.astype(str))
-            cat = position[column.cat.codes.to_numpy()]
-        else:
-            cat = categories.get_indexer(column.astype(str))
-        day = frame["day"].to_numpy().astype("datetime64[D]").astype(np.int64)
-        return (frame["user_id"].to_numpy() * 40_000 + day) * 32 + cat
-
-    return pd.Index(key(cells)).get_indexer(key(rows))
-
-
 def cell_scores(
     tx: pd.DataFrame, scorer: AnomalyScorer, scored: pd.DataFrame | None = None
 ) -> pd.DataFrame:
@@ -285,28 +280,37 @@ def cell_scores(
 
     ``scored`` reuses :func:`score_transactions` output for the same ``tx``. A cell's score
     is the highest score of its transactions; it is positive when one of them is an injected
-    anomaly.
+    anomaly. One groupby makes the daily sums, the maxima and the labels together.
     """
     tx = check_transactions(tx)
-    cells = iqr_cells(tx)
     if scored is None:
         scored = score_transactions(tx, scorer)
-    position = _cell_position(cells, scored)
-    for column in ("isolation_forest", "kmeans", "ensemble"):
-        best = pd.Series(scored[column].to_numpy()).groupby(position).max()
-        cells[column] = best.reindex(np.arange(len(cells))).to_numpy()
+    rows = spendings(tx, OUTGOING)
+    if len(rows) != len(scored):
+        raise ValueError("scored is not score_transactions of these transactions")
+    methods = ["isolation_forest", "kmeans", "ensemble"]
+    frame = pd.DataFrame(
+        {
+            "user_id": scored["user_id"].to_numpy(),
+            "day": scored["day"].to_numpy(),
+            "category": rows["category"].cat.remove_unused_categories().array,
+            "amount": rows["amount"].to_numpy(),
+            **{m: scored[m].to_numpy() for m in methods},
+        }
+    )
+    aggregations: dict[str, tuple[str, str]] = {
+        "amount": ("amount", "sum"),
+        "count": ("amount", "size"),
+        **{m: (m, "max") for m in methods},
+    }
     if "is_anomaly" in tx.columns:
-        rows = spendings(tx, OUTGOING)
-        rows = pd.DataFrame(
-            {
-                "user_id": rows["user_id"].to_numpy(),
-                "day": rows["ts"].dt.normalize().to_numpy(),
-                "category": rows["category"].to_numpy(),
-                "is_anomaly": rows["is_anomaly"].fillna(False).to_numpy(bool),
-            }
-        )
-        hits = np.bincount(_cell_position(cells, rows), rows["is_anomaly"], len(cells))
-        cells["is_anomaly"] = hits > 0
+        frame["is_anomaly"] = rows["is_anomaly"].fillna(False).to_numpy(bool)
+        aggregations["is_anomaly"] = ("is_anomaly", "any")
+    per_cell = frame.groupby(CELL_KEYS, observed=True).agg(**aggregations).reset_index()
+    cells = _with_fence(per_cell, MIN_HISTORY)
+    fence = ["upper_fence", "excess", "is_alert", "iqr_score"]
+    order = [*CELL_KEYS, "amount", "count", *fence, *methods]
+    cells = cells[order + (["is_anomaly"] if "is_anomaly" in cells.columns else [])]
     cells["iqr"] = cells["iqr_score"].fillna(-np.inf)
     return cells
 

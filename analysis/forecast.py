@@ -199,6 +199,20 @@ class TwoStageForecaster(BaseEstimator):
         return self.median_of(*self.components(X))
 
 
+def two_stage_predictions(
+    models: dict[str, TwoStageForecaster], test: pd.DataFrame
+) -> dict[str, np.ndarray]:
+    """Occurrence probability (``<backend>_p``), median and mean of the ``lightgbm`` and
+    ``xgboost`` two-stage models on ``test``, from one pass of each stage."""
+    out: dict[str, np.ndarray] = {}
+    for backend in ("lightgbm", "xgboost"):
+        p, mu = models[backend].components(test)
+        out[f"{backend}_p"] = p
+        out[f"{backend}_median"] = models[backend].median_of(p, mu)
+        out[f"{backend}_mean"] = models[backend].mean_of(p, mu)
+    return out
+
+
 def weekly_budget(train: pd.DataFrame) -> pd.Series:
     """Each user's budget: the mean weekly consumption over the training weeks."""
     return train.groupby(["user_id", "week"])["amount"].sum().groupby("user_id").mean()

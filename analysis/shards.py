@@ -8,7 +8,11 @@ concatenated. Two passes, each over the parts in up to two worker processes:
    dataset's first test week, budgets from the training weeks), a sample of transaction
    features for the anomaly models, and the raw rows of the sampled users;
 2. :func:`anomaly_pass`: every outgoing transaction scored, IQR cells with each method's
-   score and label, notifications and the monthly risky top-10 appended to Parquet files.
+   score and label, notifications and the monthly risky top-10 appended to Parquet files;
+   the forecasters' predictions of the part's test rows.
+
+Parts are expected in user order (as ``monilab generate`` writes them): results are
+concatenated in part order, which is then the whole table's order.
 
 Heavy learners are fitted between the passes on the sampled users only (see
 :mod:`analysis.training`).
@@ -134,6 +138,7 @@ class PassOne:
     features: pd.DataFrame
     budget: pd.Series
     test_rows: pd.DataFrame
+    test_lengths: list[int]
     fit_rows: pd.DataFrame
     fit_tx: pd.DataFrame
     txn_sample: pd.DataFrame
@@ -204,13 +209,11 @@ def features_pass(
     parts = list(results)
     features = _concat(parts, "features").sort_index()
     budget = pd.concat([p["budget"] for p in parts if "budget" in p]).sort_index()
-    test_rows = _concat(parts, "test_rows")
-    if len(test_rows):
-        test_rows = test_rows.sort_values(["user_id", "category", "week"], kind="stable")
     return PassOne(
         features=features,
         budget=budget,
-        test_rows=test_rows.reset_index(drop=True),
+        test_rows=_concat(parts, "test_rows"),
+        test_lengths=[len(p.get("test_rows", ())) for p in parts],
         fit_rows=_concat(parts, "fit_rows"),
         fit_tx=_concat(parts, "fit_tx"),
         txn_sample=_concat(parts, "txn_sample"),
@@ -227,13 +230,19 @@ def _anomaly_part(
     scorer: anomaly.AnomalyScorer,
     out: Path | None,
     keep_users: np.ndarray,
+    forecasters: dict[str, Any] | None,
+    test_rows: pd.DataFrame,
 ) -> dict[str, Any]:
     tx = read_part(path)
     if tx.empty:
         return {}
+    predictions = None
+    if forecasters is not None and len(test_rows):
+        predictions = forecast.two_stage_predictions(forecasters, test_rows)
     scored = anomaly.score_transactions(tx, scorer)
     cells = anomaly.cell_scores(tx, scorer, scored)
     result: dict[str, Any] = {"scored_rows": len(scored), "cells": len(cells)}
+    result["predictions"] = predictions
     if "is_anomaly" in cells.columns:
         result["eval"] = {c: cells[c].to_numpy() for c in EVAL_COLUMNS}
     else:
@@ -260,6 +269,7 @@ class PassTwo:
     notes: dict[str, int]
     kept_scored: pd.DataFrame
     kept_cells: pd.DataFrame
+    predictions: dict[str, np.ndarray]
 
 
 def merge_parquet(parts: list[Path], target: Path) -> None:
@@ -281,18 +291,33 @@ def anomaly_pass(
     *,
     out: Path | None,
     keep_users: np.ndarray,
+    one: PassOne | None = None,
+    forecasters: dict[str, Any] | None = None,
     n_jobs: int = 2,
 ) -> PassTwo:
     """Pass 2 over the parts (see the module docstring); writes ``notifications.parquet`` and
-    ``risky_top10.parquet`` to ``out`` when given."""
+    ``risky_top10.parquet`` to ``out`` when given. With ``forecasters`` (the two-stage models)
+    each part also predicts its test rows of pass ``one``
+    (:func:`analysis.forecast.two_stage_predictions`, concatenated in ``predictions``)."""
     log.info("pass 2 over %d part(s): anomaly scores, cells, notifications", len(scan.parts))
     tmp = None
     if out is not None:
         tmp = out / ".parts"
         tmp.mkdir(parents=True, exist_ok=True)
+    lengths = one.test_lengths if one is not None else [0] * len(scan.parts)
+    offsets = np.concatenate([[0], np.cumsum(lengths)])
+    empty = pd.DataFrame()
+
+    def test_part(i: int) -> pd.DataFrame:
+        if one is None or forecasters is None:
+            return empty
+        return one.test_rows.iloc[offsets[i] : offsets[i + 1]]
+
     results = _parallel(n_jobs, len(scan.parts))(
-        delayed(_anomaly_part)(i, p, scorer, tmp, keep_users) for i, p in enumerate(scan.parts)
+        delayed(_anomaly_part)(i, p, scorer, tmp, keep_users, forecasters, test_part(i))
+        for i, p in enumerate(scan.parts)
     )
+    predictions: dict[str, list[np.ndarray]] = {}
     evals: dict[str, list[np.ndarray]] = {}
     notes: dict[str, int] = {}
     kept_scored, kept_cells, cells, scored_rows = [], [], 0, 0
@@ -305,6 +330,8 @@ def anomaly_pass(
             evals.setdefault(column, []).append(values)
         for kind, count in part.get("notes", {}).items():
             notes[kind] = notes.get(kind, 0) + int(count)
+        for key, values in (part["predictions"] or {}).items():
+            predictions.setdefault(key, []).append(values)
         kept_scored.append(part["kept_scored"])
         kept_cells.append(part["kept_cells"])
     if tmp is not None and out is not None:
@@ -318,4 +345,5 @@ def anomaly_pass(
         notes=notes,
         kept_scored=pd.concat(kept_scored, ignore_index=True),
         kept_cells=pd.concat(kept_cells, ignore_index=True),
+        predictions={k: np.concatenate(v) for k, v in predictions.items()},
     )

@@ -126,28 +126,6 @@ def evaluate_anomaly(
     return anomaly_metrics(columns, len(cells))[0], cells
 
 
-def forecast_predictions(
-    models: dict[str, Any], test: pd.DataFrame, n_jobs: int = N_JOBS
-) -> dict[str, np.ndarray]:
-    """Occurrence probability, median and mean of both two-stage models on ``test`` (the
-    boosters predict with ``n_jobs`` threads; predictions do not depend on it)."""
-    out: dict[str, np.ndarray] = {}
-    for backend in ("lightgbm", "xgboost"):
-        model: forecast.TwoStageForecaster = models[backend]
-        stages = (model.occurrence_, model.amount_)
-        for stage in stages:
-            stage.set_params(n_jobs=n_jobs)
-        try:
-            p, mu = model.components(test)
-        finally:
-            for stage in stages:
-                stage.set_params(n_jobs=model.n_jobs)
-        out[f"{backend}_p"] = p
-        out[f"{backend}_median"] = model.median_of(p, mu)
-        out[f"{backend}_mean"] = model.mean_of(p, mu)
-    return out
-
-
 def evaluate_forecast(
     models: dict[str, Any],
     test: pd.DataFrame,
@@ -158,10 +136,10 @@ def evaluate_forecast(
 
     Two-stage cells use the mixture median (MAE-optimal); weekly totals sum the category
     means (a sum of medians underestimates a total), as the forecast module documents.
-    ``predictions`` reuses :func:`forecast_predictions` of the same ``test``.
+    ``predictions`` reuses :func:`analysis.forecast.two_stage_predictions` of ``test``.
     """
     if predictions is None:
-        predictions = forecast_predictions(models, test)
+        predictions = forecast.two_stage_predictions(models, test)
     y = test["amount"].to_numpy(float)
     week = test["week"].to_numpy().astype("datetime64[D]").astype(np.int64)
     keys = pd.factorize(test["user_id"].to_numpy() * 100_000 + week, sort=False)[0]
@@ -367,22 +345,28 @@ def train(
         "xgboost": fitted["forecast_xgboost"],
         "overrun": fitted["overrun"],
     }
+    scorer: anomaly.AnomalyScorer = fitted["anomaly"]
+    two = shards.anomaly_pass(
+        info,
+        scorer,
+        out=out,
+        keep_users=fit_users,
+        one=one,
+        forecasters=forecast_models,
+        n_jobs=n_jobs,
+    )
     log.info("forecast evaluation on %d test cells", len(one.test_rows))
-    predictions = forecast_predictions(forecast_models, one.test_rows, n_jobs)
     result["forecast"] = {
         "train_last_week": str(one.fit_rows["week"].max().date()),
         "test_first_week": str(one.test_rows["week"].min().date()),
-        **evaluate_forecast(forecast_models, one.test_rows, one.budget, predictions),
+        **evaluate_forecast(forecast_models, one.test_rows, one.budget, two.predictions),
     }
-    weekly = _weekly_plot(one.test_rows, predictions)
-    del predictions
-
-    scorer: anomaly.AnomalyScorer = fitted["anomaly"]
-    two = shards.anomaly_pass(info, scorer, out=out, keep_users=fit_users, n_jobs=n_jobs)
+    weekly = _weekly_plot(one.test_rows, two.predictions)
+    log.info("anomaly evaluation on %d cells", two.cells)
     result["anomaly"], curves = anomaly_metrics(two.eval, two.cells, n_jobs)
     result["anomaly"]["scored_transactions"] = two.scored_rows
     result["anomaly"]["notifications"] = two.notes
-    del two.eval
+    del two.eval, two.predictions
 
     kept = one.test_rows["user_id"].isin(fit_users).to_numpy()
     sampled = feats.index.isin(fit_users)
@@ -486,9 +470,11 @@ def evaluate(
     result: dict[str, Any] = {"data": str(data), "users": len(feats)}
     result["types"] = evaluate_types(type_models, style, feats)
     scorer = joblib.load(models / "anomaly.joblib")
-    two = shards.anomaly_pass(info, scorer, out=None, keep_users=none, n_jobs=n_jobs)
+    fc = joblib.load(models / "forecast.joblib")
+    two = shards.anomaly_pass(
+        info, scorer, out=None, keep_users=none, one=one, forecasters=fc, n_jobs=n_jobs
+    )
     result["anomaly"], _ = anomaly_metrics(two.eval, two.cells, n_jobs)
     if not one.test_rows.empty:
-        fc = joblib.load(models / "forecast.joblib")
-        result["forecast"] = evaluate_forecast(fc, one.test_rows, one.budget)
+        result["forecast"] = evaluate_forecast(fc, one.test_rows, one.budget, two.predictions)
     return result

@@ -91,3 +91,44 @@ def test_monthly_top_ten_and_round_trip(
     np.testing.assert_allclose(
         joblib.load(tmp_path / "a.joblib").score_samples(feats), scorer.score_samples(feats)
     )
+
+
+def _expanding_iqr_reference(tx: pd.DataFrame, min_history: int) -> pd.DataFrame:
+    """The seed rule as first written: a per-group expanding quantile of the shifted sums."""
+    from analysis.features import OUTGOING, daily_category
+
+    cells = daily_category(tx, OUTGOING).sort_values(["user_id", "category", "day"])
+    past = cells.groupby(["user_id", "category"], observed=True)["amount"].shift()
+    grouped = past.groupby([cells["user_id"], cells["category"]], observed=True)
+    q1 = grouped.expanding(min_periods=min_history).quantile(0.25)
+    q3 = grouped.expanding(min_periods=min_history).quantile(0.75)
+    q1 = q1.reset_index(level=[0, 1], drop=True).reindex(cells.index)
+    q3 = q3.reset_index(level=[0, 1], drop=True).reindex(cells.index)
+    seen = cells.groupby(["user_id", "category"], observed=True).cumcount()
+    q1, q3 = q1.where(seen >= min_history), q3.where(seen >= min_history)
+    iqr = (q3 - q1).clip(lower=1.0)
+    cells = cells.assign(upper_fence=q3 + 1.5 * iqr)
+    cells["excess"] = cells["amount"] - cells["upper_fence"]
+    cells["is_alert"] = cells["excess"] > 0
+    cells["iqr_score"] = (cells["amount"] - q3) / iqr
+    return cells.reset_index(drop=True)
+
+
+@pytest.mark.parametrize("min_history", [1, 8])
+def test_vectorised_iqr_equals_expanding_reference(some: pd.DataFrame, min_history: int) -> None:
+    fast = anomaly.iqr_cells(some, min_history=min_history)
+    slow = _expanding_iqr_reference(some, min_history)
+    pd.testing.assert_frame_equal(fast, slow, check_exact=True)
+
+
+def test_ensemble_is_batch_independent(some: pd.DataFrame, scorer: anomaly.AnomalyScorer) -> None:
+    feats = anomaly.transaction_features(some)
+    whole = scorer.score_samples(feats)
+    part = scorer.score_samples(feats.iloc[:300])
+    np.testing.assert_array_equal(part["ensemble"], whole["ensemble"].iloc[:300])
+    fit = anomaly.AnomalyScorer(n_estimators=20, random_state=0).fit(feats)
+    ranks = fit.score_samples(feats)
+    expected = (
+        ranks["isolation_forest"].rank(pct=True) + ranks["kmeans"].rank(pct=True)
+    ).to_numpy() / 2
+    np.testing.assert_allclose(ranks["ensemble"], expected, rtol=0, atol=1e-12)

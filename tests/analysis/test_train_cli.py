@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from analysis.features import OUTGOING, check_transactions, spendings
 from monilab.cli import main
 from monilab.schema import SPENDING_TYPES, read_dataset, write_dataset
 from target_app.services.spending_type import load_type_model
@@ -87,3 +88,21 @@ def test_bad_input_exits_2(
     assert main(argv) == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("monilab ") and "\n" not in err
+
+
+def test_train_fits_on_a_user_sample(other_dataset_dir: Path, tmp_path: Path) -> None:
+    """With fewer users allowed than the data has, learners fit on a seeded sample while
+    every user is still featured and every transaction scored."""
+    out = tmp_path / "m"
+    argv = ["train", "--data", str(other_dataset_dir), "--out", str(out), "--trees", "10"]
+    assert main([*argv, "--hourly-users", "0", "--max-train-users", "40", "--jobs", "1"]) == 0
+    metrics = json.loads((out / "metrics.json").read_text())
+    sample = metrics["fit_sample"]
+    assert sample["users"] == 40 and sample["type_users"] == 40
+    assert metrics["users"] == 80
+    tx = read_dataset(other_dataset_dir).frame("transactions")
+    outgoing = spendings(check_transactions(tx), OUTGOING)
+    assert metrics["anomaly"]["scored_transactions"] == len(outgoing)
+    held_out = metrics["types"]["held_out"]["random_forest"]["n"]
+    assert held_out == 20
+    assert "hourly" not in metrics

@@ -1,0 +1,26 @@
+"""Tests for analysis.metrics ranking helpers."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sklearn.metrics import average_precision_score
+
+from analysis import metrics
+
+
+@pytest.mark.parametrize("budget", [0, 1, 37, 500, 2_000])
+def test_ranking_matches_a_stable_sort(budget: int) -> None:
+    rng = np.random.default_rng(3)
+    score = np.round(rng.normal(size=1_000), 1)  # many ties
+    score[:50] = -np.inf
+    y = rng.random(1_000) < 0.1
+    result = metrics.ranking(y, score, budget)
+    top = np.argsort(-np.nan_to_num(score, neginf=-1e300), kind="stable")[:budget]
+    hits = int(y[top].sum())
+    assert result["precision_at_budget"] == (hits / len(top) if len(top) else 0.0)
+    assert result["recall_at_budget"] == hits / y.sum()
+    with_curve, (precision, recall) = metrics.ranking_with_curve(y, score, budget)
+    assert with_curve == result
+    assert result["pr_auc"] == average_precision_score(y, np.nan_to_num(score, neginf=-1e300))
+    assert len(precision) == len(recall) > 1
