@@ -161,7 +161,10 @@ def test_an_interrupted_run_stops_every_server_it_started(tmp_path, sig):
         url = _stages(out)["serve"]["facts"]["url"]
         assert _app_answers(url)
         proc.send_signal(sig)
-        _, stderr = proc.communicate(timeout=90)
+        try:  # Locust gets 15 s to stop, the app 20 s, then the report is written
+            _, stderr = proc.communicate(timeout=180)
+        except subprocess.TimeoutExpired as exc:
+            pytest.fail(f"the run did not stop: {(exc.stderr or b'')[-3000:]!r}")
     finally:
         if proc.poll() is None:
             proc.kill()
