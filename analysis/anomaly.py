@@ -244,7 +244,8 @@ class AnomalyScorer(BaseEstimator):
             z = self.kmeans_["scale"].transform(values[block])
             squared = np.full(len(z), np.inf)
             for centre in centres:
-                squared = np.minimum(squared, ((z - centre) ** 2).sum(axis=1))
+                diff = z - centre
+                squared = np.minimum(squared, np.einsum("ij,ij->i", diff, diff))
             kmeans[block] = np.sqrt(squared)
         return forest, kmeans
 

@@ -87,11 +87,6 @@ def hour_of_day(ts: pd.Series) -> np.ndarray:
     return ts.to_numpy().astype("datetime64[h]").astype(np.int64) % 24
 
 
-def _user_codes(user_id: pd.Series, users: np.ndarray) -> np.ndarray:
-    """Position of each row's user in the sorted ``users``."""
-    return np.searchsorted(users, user_id.to_numpy())
-
-
 def user_features(tx: pd.DataFrame) -> pd.DataFrame:
     """One row per user: money flows, rates, category shares, frequency, timing, volatility.
 
@@ -100,10 +95,9 @@ def user_features(tx: pd.DataFrame) -> pd.DataFrame:
     on user codes (exact: amounts are whole KRW).
     """
     tx = check_transactions(tx)
-    users_arr = np.unique(tx["user_id"].to_numpy())
+    code, users_arr = pd.factorize(tx["user_id"].to_numpy(), sort=True)
     users = pd.Index(users_arr, name="user_id")
     n = len(users)
-    code = _user_codes(tx["user_id"], users_arr)
     amount = tx["amount"].to_numpy()
     ts = tx["ts"]
     first = pd.Series(ts.to_numpy()).groupby(code).min()
@@ -204,7 +198,9 @@ def _payday_effect(
     base = int(day.min())
     income_keys = np.unique(code[income] * span + (day[income] - base))
     spend_keys = code[spend] * span + (day[spend] - base)
-    at = np.searchsorted(income_keys, spend_keys, side="right") - 1
+    order = np.argsort(spend_keys, kind="stable")
+    at = np.empty(len(spend_keys), dtype=np.int64)
+    at[order] = np.searchsorted(income_keys, spend_keys[order], side="right") - 1
     found = at >= 0
     payday_key = income_keys[np.maximum(at, 0)]
     same_user = found & (payday_key // span == code[spend])

@@ -32,6 +32,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from joblib import Parallel, delayed
+from joblib.externals.loky import get_reusable_executor
 
 from analysis import anomaly, forecast
 from analysis.features import check_transactions, user_features
@@ -186,6 +187,11 @@ def _parallel(n_jobs: int, n_tasks: int) -> Parallel:
     return Parallel(n_jobs=min(n_jobs, n_tasks) if n_tasks > 1 else 1, return_as="generator")
 
 
+def release_workers() -> None:
+    """Stop the idle worker processes (each keeps the memory of its last part)."""
+    get_reusable_executor().shutdown(wait=True)
+
+
 def features_pass(
     scan: Scan,
     *,
@@ -207,6 +213,7 @@ def features_pass(
         delayed(_features_part)(i, p, len(scan.parts), *args) for i, p in enumerate(scan.parts)
     )
     parts = list(results)
+    release_workers()
     features = _concat(parts, "features").sort_index()
     budget = pd.concat([p["budget"] for p in parts if "budget" in p]).sort_index()
     return PassOne(
@@ -334,6 +341,7 @@ def anomaly_pass(
             predictions.setdefault(key, []).append(values)
         kept_scored.append(part["kept_scored"])
         kept_cells.append(part["kept_cells"])
+    release_workers()
     if tmp is not None and out is not None:
         for name, target in (("notifications", "notifications"), ("risky", "risky_top10")):
             merge_parquet(sorted(tmp.glob(f"{name}-*.parquet")), out / f"{target}.parquet")

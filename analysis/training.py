@@ -362,11 +362,7 @@ def train(
         **evaluate_forecast(forecast_models, one.test_rows, one.budget, two.predictions),
     }
     weekly = _weekly_plot(one.test_rows, two.predictions)
-    log.info("anomaly evaluation on %d cells", two.cells)
-    result["anomaly"], curves = anomaly_metrics(two.eval, two.cells, n_jobs)
-    result["anomaly"]["scored_transactions"] = two.scored_rows
-    result["anomaly"]["notifications"] = two.notes
-    del two.eval, two.predictions
+    result["anomaly"] = {"scored_transactions": two.scored_rows, "notifications": two.notes}
 
     kept = one.test_rows["user_id"].isin(fit_users).to_numpy()
     sampled = feats.index.isin(fit_users)
@@ -389,6 +385,13 @@ def train(
             n_estimators=n_estimators,
         )
     )
+    budget = one.budget
+    del one, kept, two.kept_scored, two.kept_cells, two.predictions
+    log.info("anomaly evaluation on %d cells", two.cells)
+    # one method at a time: the precision-recall curve of tens of millions of cells is large
+    ranked, curves = anomaly_metrics(two.eval, two.cells, n_jobs=1)
+    result["anomaly"] = {**ranked, **result["anomaly"]}
+    del two
 
     if "hourly" in fitted:
         result["hourly"] = fitted["hourly"]
@@ -401,7 +404,7 @@ def train(
     joblib.dump(type_models, out / "type_models.joblib")
     joblib.dump(style, out / "style_model.joblib")
     joblib.dump(scorer, out / "anomaly.joblib")
-    joblib.dump({**forecast_models, "budget": one.budget}, out / "forecast.joblib")
+    joblib.dump({**forecast_models, "budget": budget}, out / "forecast.joblib")
     if eval_data is not None:
         result["eval"] = evaluate(out, eval_data, test_weeks=test_weeks, n_jobs=n_jobs)
     (out / "metrics.json").write_text(json.dumps(result, indent=1, default=str))

@@ -255,16 +255,23 @@ def check_stage_plan(config: RunConfig) -> None:
 
 @contextlib.contextmanager
 def _sigterm_as_interrupt() -> Iterator[None]:
-    """Within the block, SIGTERM stops the run like Ctrl-C (servers are stopped)."""
+    """Within the block, SIGTERM and SIGINT stop the run like Ctrl-C (servers are stopped).
+
+    SIGINT gets Python's own handler back explicitly: a process started in the background
+    by a non-interactive shell inherits SIGINT as ignored, and ``kill -INT`` must still
+    stop the run there.
+    """
 
     def handler(signum: int, frame: object) -> None:
         raise Interrupted()
 
-    previous = signal.signal(signal.SIGTERM, handler)
+    previous_term = signal.signal(signal.SIGTERM, handler)
+    previous_int = signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         yield
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        signal.signal(signal.SIGTERM, previous_term)
+        signal.signal(signal.SIGINT, previous_int)
 
 
 @contextlib.contextmanager
