@@ -172,9 +172,13 @@ def _ecdf_rank(reference: np.ndarray, score: np.ndarray) -> np.ndarray:
 
     Equals ``_rank`` when the scored rows are the reference rows.
     """
-    below = np.searchsorted(reference, score, side="left")
-    upto = np.searchsorted(reference, score, side="right")
-    return (below + upto + 1) / 2 / len(reference)
+    order = np.argsort(score, kind="stable")  # sorted queries: cache-friendly lookups
+    ordered = score[order]
+    below = np.searchsorted(reference, ordered, side="left")
+    upto = np.searchsorted(reference, ordered, side="right")
+    rank = np.empty(len(score))
+    rank[order] = (below + upto + 1) / 2 / len(reference)
+    return rank
 
 
 class AnomalyScorer(BaseEstimator):

@@ -54,21 +54,41 @@ def ranking_with_curve(
     y_true: np.ndarray, score: np.ndarray, budget: int, points: int = 2_000
 ) -> tuple[dict, tuple[np.ndarray, np.ndarray]]:
     """:func:`ranking` and the precision-recall curve (at most ``points`` points, for plots),
-    from one sort of the scores."""
+    from one stable sort of the scores.
+
+    The training evaluation ranks tens of millions of cells, so this keeps a few copies of
+    the score column at most (scikit-learn's curve holds about ten): the curve is built from
+    integer true-positive counts at each distinct score, exactly as
+    :func:`sklearn.metrics.precision_recall_curve` builds it, and the PR-AUC is
+    :func:`sklearn.metrics.average_precision_score`'s formula on it (equal to the bit).
+    """
     y_true = np.asarray(y_true, dtype=bool)
     score = np.nan_to_num(np.asarray(score, dtype=float), nan=-np.inf, neginf=-1e300)
-    hits, n_top = _top_hits(y_true, score, budget)
     positives = int(y_true.sum())
+    k = min(max(int(budget), 0), len(score))
+    order = np.argsort(-score, kind="stable")  # descending, ties in row order
+    hits = int(y_true[order[:k]].sum())
     pr_auc, curve = 0.0, (np.array([1.0]), np.array([0.0]))
     if positives:
-        precision, recall, _ = precision_recall_curve(y_true, score)
-        # average_precision_score's formula on the same curve
-        pr_auc = float(max(0.0, -np.sum(np.diff(recall) * np.array(precision)[:-1])))
+        ordered, hit = score[order], y_true[order]
+        del order
+        last = np.ones(len(ordered), dtype=bool)  # the last row of each distinct score
+        np.not_equal(ordered[1:], ordered[:-1], out=last[:-1])
+        del ordered
+        tps = np.cumsum(hit, dtype=np.int64)[last].astype(float)
+        fps = np.flatnonzero(last) + 1 - tps
+        del hit, last
+        precision = tps / (tps + fps)
+        recall = tps / tps[-1]
+        full = int(tps.searchsorted(tps[-1]))  # stop at full recall, as scikit-learn does
+        precision = np.hstack((precision[full::-1], 1.0))
+        recall = np.hstack((recall[full::-1], 0.0))
+        pr_auc = float(max(0.0, -np.sum(np.diff(recall) * precision[:-1])))
         step = max(1, len(precision) // points)
         curve = (precision[::step], recall[::step])
     return {
         "pr_auc": pr_auc,
-        "precision_at_budget": hits / n_top if n_top else 0.0,
+        "precision_at_budget": hits / k if k else 0.0,
         "recall_at_budget": hits / positives if positives else 0.0,
         "budget": int(budget),
         "base_rate": float(y_true.mean()) if len(y_true) else 0.0,

@@ -22,6 +22,8 @@ from __future__ import annotations
 
 import logging
 import math
+import warnings
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -35,7 +37,7 @@ from joblib import Parallel, delayed
 from joblib.externals.loky import get_reusable_executor
 
 from analysis import anomaly, forecast
-from analysis.features import check_transactions, user_features
+from analysis.features import OUTGOING, check_transactions, spendings, user_features
 from monilab.errors import MonilabError
 from monilab.schema import read_dataset
 
@@ -187,6 +189,18 @@ def _parallel(n_jobs: int, n_tasks: int) -> Parallel:
     return Parallel(n_jobs=min(n_jobs, n_tasks) if n_tasks > 1 else 1, return_as="generator")
 
 
+def _without_restart_warnings(results: Iterable[Any]) -> Iterator[Any]:
+    """The results, without loky's warning when it restarts a worker.
+
+    loky replaces a worker whose memory grew by 300 MB since it started (its leak
+    protection); with parts of thousands of users that is expected, and the replacement is
+    what keeps the memory bounded, so the warning is only noise on the user's terminal.
+    """
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "A worker stopped while some jobs", UserWarning)
+        yield from results
+
+
 def release_workers() -> None:
     """Stop the idle worker processes (each keeps the memory of its last part)."""
     get_reusable_executor().shutdown(wait=True)
@@ -212,7 +226,7 @@ def features_pass(
     results = _parallel(n_jobs, len(scan.parts))(
         delayed(_features_part)(i, p, len(scan.parts), *args) for i, p in enumerate(scan.parts)
     )
-    parts = list(results)
+    parts = list(_without_restart_warnings(results))
     release_workers()
     features = _concat(parts, "features").sort_index()
     budget = pd.concat([p["budget"] for p in parts if "budget" in p]).sort_index()
@@ -231,6 +245,21 @@ def features_pass(
 EVAL_COLUMNS = ("is_anomaly", "is_alert", *anomaly.METHODS)
 
 
+USERS_PER_CHUNK = 1_000
+"""Users a pass-2 worker scores at a time: every anomaly statistic is per user, so chunks by
+user give the whole part's results exactly, with a fraction of its peak memory."""
+
+
+def user_chunks(user_id: np.ndarray, size: int = USERS_PER_CHUNK) -> list[np.ndarray]:
+    """Row positions of consecutive groups of ``size`` users (ascending user ids), each in
+    row order."""
+    users = np.unique(user_id)
+    chunk = np.searchsorted(users[::size], user_id, side="right") - 1
+    order = np.argsort(chunk, kind="stable")
+    bounds = np.searchsorted(chunk[order], np.arange(1, math.ceil(len(users) / size)))
+    return np.split(order, bounds)
+
+
 def _anomaly_part(
     index: int,
     path: Path,
@@ -246,23 +275,43 @@ def _anomaly_part(
     predictions = None
     if forecasters is not None and len(test_rows):
         predictions = forecast.two_stage_predictions(forecasters, test_rows)
-    scored = anomaly.score_transactions(tx, scorer)
-    cells = anomaly.cell_scores(tx, scorer, scored)
-    result: dict[str, Any] = {"scored_rows": len(scored), "cells": len(cells)}
+    columns = EVAL_COLUMNS if "is_anomaly" in tx.columns else EVAL_COLUMNS[1:]
+    evals: dict[str, list[np.ndarray]] = {c: [] for c in columns}
+    kept_scored, kept_positions, kept_cells, notes, risky = [], [], [], [], []
+    scored_rows = cells_count = 0
+    for positions in user_chunks(tx["user_id"].to_numpy(), USERS_PER_CHUNK):
+        chunk = tx.iloc[positions].reset_index(drop=True)
+        scored = anomaly.score_transactions(chunk, scorer)
+        cells = anomaly.cell_scores(chunk, scorer, scored)
+        scored_rows, cells_count = scored_rows + len(scored), cells_count + len(cells)
+        for column in columns:
+            evals[column].append(cells[column].to_numpy())
+        if out is not None:
+            notes.append(anomaly.notifications(cells))
+            risky.append(anomaly.monthly_top_risky(scored))
+        keep = scored["user_id"].isin(keep_users).to_numpy()
+        if keep.any():  # scored rows are the chunk's outgoing rows, in row order
+            outgoing = positions[spendings(chunk, OUTGOING).index.to_numpy()]
+            kept_scored.append(scored[keep])
+            kept_positions.append(outgoing[keep])
+        kept_cells.append(cells[cells["user_id"].isin(keep_users).to_numpy()])
+    result: dict[str, Any] = {"scored_rows": scored_rows, "cells": cells_count}
     result["predictions"] = predictions
-    if "is_anomaly" in cells.columns:
-        result["eval"] = {c: cells[c].to_numpy() for c in EVAL_COLUMNS}
-    else:
-        result["eval"] = {c: cells[c].to_numpy() for c in EVAL_COLUMNS[1:]}
+    result["eval"] = {c: np.concatenate(v) for c, v in evals.items()}
     if out is not None:
-        notes = anomaly.notifications(cells)
-        result["notes"] = notes["kind"].str.split(":").str[0].value_counts().to_dict()
-        notes.to_parquet(out / f"notifications-{index:05d}.parquet", index=False)
-        risky = anomaly.monthly_top_risky(scored)
-        risky.to_parquet(out / f"risky-{index:05d}.parquet", index=False)
-    keep = scored["user_id"].isin(keep_users).to_numpy()
-    result["kept_scored"] = scored[keep]
-    result["kept_cells"] = cells[cells["user_id"].isin(keep_users).to_numpy()]
+        notes_frame = pd.concat(notes, ignore_index=True)
+        kinds = notes_frame["kind"].value_counts()  # "overspend:<category>" or "calm"
+        result["notes"] = kinds.groupby(kinds.index.str.split(":").str[0]).sum().to_dict()
+        notes_frame.to_parquet(out / f"notifications-{index:05d}.parquet", index=False)
+        risky_frame = pd.concat(risky, ignore_index=True)
+        risky_frame.to_parquet(out / f"risky-{index:05d}.parquet", index=False)
+    if kept_scored:  # back in the part's row order, as scoring the whole part gives them
+        order = np.argsort(np.concatenate(kept_positions), kind="stable")
+        result["kept_scored"] = pd.concat(kept_scored, ignore_index=True).iloc[order]
+        result["kept_scored"] = result["kept_scored"].reset_index(drop=True)
+    else:
+        result["kept_scored"] = scored.iloc[:0]
+    result["kept_cells"] = pd.concat(kept_cells, ignore_index=True)
     return result
 
 
@@ -328,7 +377,7 @@ def anomaly_pass(
     evals: dict[str, list[np.ndarray]] = {}
     notes: dict[str, int] = {}
     kept_scored, kept_cells, cells, scored_rows = [], [], 0, 0
-    for part in results:
+    for part in _without_restart_warnings(results):
         if not part:
             continue
         cells += part["cells"]

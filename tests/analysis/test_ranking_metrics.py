@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from sklearn.metrics import average_precision_score
+from sklearn.metrics import average_precision_score, precision_recall_curve
 
 from analysis import metrics
 
@@ -24,3 +24,19 @@ def test_ranking_matches_a_stable_sort(budget: int) -> None:
     assert with_curve == result
     assert result["pr_auc"] == average_precision_score(y, np.nan_to_num(score, neginf=-1e300))
     assert len(precision) == len(recall) > 1
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_ranking_with_curve_equals_scikit_learn(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    n = 5_000
+    score = np.round(rng.gamma(2.0, size=n), 2)  # ties
+    score[rng.random(n) < 0.02] = -np.inf
+    y = rng.random(n) < 0.05 + 0.1 * (score > 3)
+    clean = np.nan_to_num(score, neginf=-1e300)
+    result, (precision, recall) = metrics.ranking_with_curve(y, score, 100, points=n * 2)
+    assert result["pr_auc"] == average_precision_score(y, clean)
+    expected_precision, expected_recall, _ = precision_recall_curve(y, clean)
+    np.testing.assert_array_equal(precision, expected_precision)
+    np.testing.assert_array_equal(recall, expected_recall)
+    assert result == metrics.ranking(y, score, 100)

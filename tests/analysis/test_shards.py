@@ -81,3 +81,38 @@ def test_anomaly_pass_equals_whole_table(
     )
     assert set(two.kept_cells["user_id"]) <= set(keep)
     assert not (tmp_path / ".parts").exists()
+
+
+def test_user_chunks_cover_every_row_once_in_row_order() -> None:
+    user_id = np.array([5, 1, 5, 9, 2, 1, 7, 9, 2])
+    chunks = shards.user_chunks(user_id, size=2)
+    assert [sorted(set(user_id[c])) for c in chunks] == [[1, 2], [5, 7], [9]]
+    assert all((np.diff(c) > 0).all() for c in chunks)
+    np.testing.assert_array_equal(np.sort(np.concatenate(chunks)), np.arange(len(user_id)))
+
+
+def test_anomaly_pass_by_small_user_chunks_equals_whole_table(
+    three_parts: Path, transactions: pd.DataFrame, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(shards, "USERS_PER_CHUNK", 2)
+    feats = anomaly.transaction_features(transactions)
+    scorer = anomaly.AnomalyScorer(n_estimators=20, random_state=0).fit(feats)
+    cells = anomaly.cell_scores(transactions, scorer)
+    scored = anomaly.score_transactions(transactions, scorer)
+    keep = np.array([1, 3, 4, 8])
+    two = shards.anomaly_pass(
+        shards.scan(three_parts), scorer, out=tmp_path, keep_users=keep, n_jobs=1
+    )
+    for column in shards.EVAL_COLUMNS:
+        np.testing.assert_array_equal(two.eval[column], cells[column].to_numpy())
+    expected = scored[scored["user_id"].isin(keep).to_numpy()]
+    expected = expected.sort_values("user_id", kind="stable").reset_index(drop=True)
+    got = two.kept_scored.sort_values("user_id", kind="stable").reset_index(drop=True)
+    text = {"category": str, "merchant": str}  # parts are read as Categoricals
+    pd.testing.assert_frame_equal(got.astype(text), expected.astype(text), check_exact=True)
+    notes = pd.read_parquet(tmp_path / "notifications.parquet")
+    anomaly.notifications(cells).to_parquet(tmp_path / "expected.parquet", index=False)
+    pd.testing.assert_frame_equal(notes, pd.read_parquet(tmp_path / "expected.parquet"))
+    risky = pd.read_parquet(tmp_path / "risky_top10.parquet")
+    anomaly.monthly_top_risky(scored).to_parquet(tmp_path / "risky_expected.parquet", index=False)
+    pd.testing.assert_frame_equal(risky, pd.read_parquet(tmp_path / "risky_expected.parquet"))
