@@ -71,21 +71,24 @@ def ranking_with_curve(
     pr_auc, curve = 0.0, (np.array([1.0]), np.array([0.0]))
     if positives:
         ordered, hit = score[order], y_true[order]
-        del order
+        del order, score
         last = np.ones(len(ordered), dtype=bool)  # the last row of each distinct score
         np.not_equal(ordered[1:], ordered[:-1], out=last[:-1])
         del ordered
-        tps = np.cumsum(hit, dtype=np.int64)[last].astype(float)
-        fps = np.flatnonzero(last) + 1 - tps
-        del hit, last
-        precision = tps / (tps + fps)
-        recall = tps / tps[-1]
+        ends = np.flatnonzero(last)
+        del last
+        tps = np.cumsum(hit, dtype=np.int64)[ends].astype(float)
+        del hit
         full = int(tps.searchsorted(tps[-1]))  # stop at full recall, as scikit-learn does
-        precision = np.hstack((precision[full::-1], 1.0))
-        recall = np.hstack((recall[full::-1], 0.0))
+        tps, ends = tps[: full + 1], ends[: full + 1]
+        # reversed, with the (precision 1, recall 0) end point; tp + fp = rows ranked so far
+        precision = np.hstack(((tps / (ends + 1.0))[::-1], 1.0))
+        del ends
+        recall = np.hstack(((tps / tps[-1])[::-1], 0.0))
+        del tps
         pr_auc = float(max(0.0, -np.sum(np.diff(recall) * precision[:-1])))
         step = max(1, len(precision) // points)
-        curve = (precision[::step], recall[::step])
+        curve = (precision[::step].copy(), recall[::step].copy())  # not views of the whole
     return {
         "pr_auc": pr_auc,
         "precision_at_budget": hits / k if k else 0.0,
