@@ -300,8 +300,6 @@ def _anomaly_part(
     result["eval"] = {c: np.concatenate(v) for c, v in evals.items()}
     if out is not None:
         notes_frame = pd.concat(notes, ignore_index=True)
-        kinds = notes_frame["kind"].value_counts()  # "overspend:<category>" or "calm"
-        result["notes"] = kinds.groupby(kinds.index.str.split(":").str[0]).sum().to_dict()
         notes_frame.to_parquet(out / f"notifications-{index:05d}.parquet", index=False)
         risky_frame = pd.concat(risky, ignore_index=True)
         risky_frame.to_parquet(out / f"risky-{index:05d}.parquet", index=False)
@@ -339,6 +337,18 @@ def merge_parquet(parts: list[Path], target: Path) -> None:
         path.unlink()
     if writer is not None:
         writer.close()
+
+
+def notification_counts(path: Path) -> dict[str, int]:
+    """Notifications per kind (``overspend`` for every category, ``calm``) in a file."""
+    if not path.is_file():
+        return {}
+    kinds = pc.value_counts(pq.read_table(path, columns=["kind"])["kind"])
+    counts: dict[str, int] = {}
+    for row in kinds.to_pylist():
+        kind = row["values"].split(":")[0]
+        counts[kind] = counts.get(kind, 0) + row["counts"]
+    return counts
 
 
 def anomaly_pass(
@@ -384,8 +394,6 @@ def anomaly_pass(
         scored_rows += part["scored_rows"]
         for column, values in part["eval"].items():
             evals.setdefault(column, []).append(values)
-        for kind, count in part.get("notes", {}).items():
-            notes[kind] = notes.get(kind, 0) + int(count)
         for key, values in (part["predictions"] or {}).items():
             predictions.setdefault(key, []).append(values)
         kept_scored.append(part["kept_scored"])
@@ -395,6 +403,7 @@ def anomaly_pass(
         for name, target in (("notifications", "notifications"), ("risky", "risky_top10")):
             merge_parquet(sorted(tmp.glob(f"{name}-*.parquet")), out / f"{target}.parquet")
         tmp.rmdir()
+        notes = notification_counts(out / "notifications.parquet")
     return PassTwo(
         cells=cells,
         scored_rows=scored_rows,

@@ -111,8 +111,11 @@ def test_anomaly_pass_by_small_user_chunks_equals_whole_table(
     text = {"category": str, "merchant": str}  # parts are read as Categoricals
     pd.testing.assert_frame_equal(got.astype(text), expected.astype(text), check_exact=True)
     notes = pd.read_parquet(tmp_path / "notifications.parquet")
-    anomaly.notifications(cells).to_parquet(tmp_path / "expected.parquet", index=False)
+    expected_notes = anomaly.notifications(cells)
+    expected_notes.to_parquet(tmp_path / "expected.parquet", index=False)
     pd.testing.assert_frame_equal(notes, pd.read_parquet(tmp_path / "expected.parquet"))
+    kinds = expected_notes["kind"].str.split(":").str[0].value_counts().to_dict()
+    assert two.notes == kinds and set(kinds) == {"calm", "overspend"}
     risky = pd.read_parquet(tmp_path / "risky_top10.parquet")
     anomaly.monthly_top_risky(scored).to_parquet(tmp_path / "risky_expected.parquet", index=False)
     pd.testing.assert_frame_equal(risky, pd.read_parquet(tmp_path / "risky_expected.parquet"))
