@@ -108,7 +108,7 @@ def run(args: argparse.Namespace) -> int:
         line = (
             f"held-out part (split by {result.split['by']}) loss {part.loss_default:.4f} -> "
             f"{part.loss_final:.4f} (noise floor {part.noise_floor:.4f}, "
-            f"gap closed {part.to_dict()['fraction_of_closable_gap_closed']}; "
+            f"gap closed {_share(part.to_dict()['fraction_of_closable_gap_closed'])}; "
             f"C2ST AUC gbm {part.auc('gbm')['default']:.3f} -> {part.auc('gbm')['final']:.3f})"
         )
     else:
@@ -117,7 +117,7 @@ def run(args: argparse.Namespace) -> int:
         closed = fit.to_dict()["fraction_of_closable_gap_closed"]
         line = (
             f"held-out loss {fit.loss_default:.4f} -> {fit.loss_final:.4f} "
-            f"(noise floor {fit.noise_floor:.4f}, gap closed {closed})"
+            f"(noise floor {fit.noise_floor:.4f}, gap closed {_share(closed)})"
         )
     personas.with_values(result.values or result.params).save(persona_out)
     summary = result.to_dict() | {
@@ -193,3 +193,10 @@ def _run_microdata(
         "excluded_rows": reference.excluded,
     }
     return result, inputs
+
+
+def _share(fraction: float | None) -> str:
+    """A fraction of the closable gap as a percentage ("n/a" when nothing was closable)."""
+    if fraction is None or fraction != fraction:
+        return "n/a (the defaults were within the noise floor)"
+    return f"{fraction:.0%}"
