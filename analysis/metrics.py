@@ -54,7 +54,7 @@ def ranking_with_curve(
     y_true: np.ndarray, score: np.ndarray, budget: int, points: int = 2_000
 ) -> tuple[dict, tuple[np.ndarray, np.ndarray]]:
     """:func:`ranking` and the precision-recall curve (at most ``points`` points, for plots),
-    from one stable sort of the scores.
+    from one sort of the scores.
 
     The training evaluation ranks tens of millions of cells, so this keeps a few copies of
     the score column at most (scikit-learn's curve holds about ten): the curve is built from
@@ -65,11 +65,12 @@ def ranking_with_curve(
     y_true = np.asarray(y_true, dtype=bool)
     score = np.nan_to_num(np.asarray(score, dtype=float), nan=-np.inf, neginf=-1e300)
     positives = int(y_true.sum())
-    k = min(max(int(budget), 0), len(score))
-    order = np.argsort(-score, kind="stable")  # descending, ties in row order
-    hits = int(y_true[order[:k]].sum())
+    hits, k = _top_hits(y_true, score, budget)
     pr_auc, curve = 0.0, (np.array([1.0]), np.array([0.0]))
     if positives:
+        # descending; the order within ties does not matter (the curve has one point per
+        # distinct score), so the fast unstable sort serves
+        order = np.argsort(-score, kind="quicksort")
         ordered, hit = score[order], y_true[order]
         del order, score
         last = np.ones(len(ordered), dtype=bool)  # the last row of each distinct score
