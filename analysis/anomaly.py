@@ -24,6 +24,7 @@ from analysis.features import (
     check_transactions,
     daily_category,
     day_numbers,
+    sorted_lookup,
     spendings,
 )
 
@@ -172,13 +173,8 @@ def _ecdf_rank(reference: np.ndarray, score: np.ndarray) -> np.ndarray:
 
     Equals ``_rank`` when the scored rows are the reference rows.
     """
-    order = np.argsort(score, kind="stable")  # sorted queries: cache-friendly lookups
-    ordered = score[order]
-    below = np.searchsorted(reference, ordered, side="left")
-    upto = np.searchsorted(reference, ordered, side="right")
-    rank = np.empty(len(score))
-    rank[order] = (below + upto + 1) / 2 / len(reference)
-    return rank
+    below, upto = sorted_lookup(reference, score, ("left", "right"))
+    return (below + upto + 1) / 2 / len(reference)
 
 
 class AnomalyScorer(BaseEstimator):
@@ -376,6 +372,12 @@ def notifications(cells: pd.DataFrame) -> pd.DataFrame:
     out = pd.concat([over, calm], ignore_index=True)
     out = out.drop_duplicates(["user_id", "notify_on", "kind"])
     return out.sort_values(["user_id", "notify_on", "kind"]).reset_index(drop=True)
+
+
+def kind_counts(kind: pd.Series) -> dict[str, int]:
+    """Notifications per kind family (``overspend:<category>`` counts as ``overspend``)."""
+    counts = kind.value_counts()  # a few distinct kinds: split those, not every row
+    return counts.groupby(counts.index.astype(str).str.split(":").str[0]).sum().to_dict()
 
 
 def monthly_top_risky(scored: pd.DataFrame, top: int = 10) -> pd.DataFrame:

@@ -99,9 +99,7 @@ def train_extras(
     report = alerts.monthly_report(anomaly.monthly_top_risky(scored))
     merged = alerts.combine(anomaly.notifications(cells), unusual, overrun, report)
     merged.to_parquet(out / "alerts.parquet", index=False)
-    result["alerts"]["notifications"] = (
-        merged["kind"].str.split(":").str[0].value_counts().to_dict()
-    )
+    result["alerts"]["notifications"] = anomaly.kind_counts(merged["kind"])
     result["alerts"]["duplicates"] = int(merged.duplicated(alerts.KEYS).sum())
     joblib.dump(app_alerter, out / "alerts.joblib")
 

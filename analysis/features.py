@@ -87,6 +87,21 @@ def hour_of_day(ts: pd.Series) -> np.ndarray:
     return ts.to_numpy().astype("datetime64[h]").astype(np.int64) % 24
 
 
+def sorted_lookup(
+    keys: np.ndarray, queries: np.ndarray, sides: tuple[str, ...] = ("left",)
+) -> list[np.ndarray]:
+    """``np.searchsorted(keys, queries, side)`` for each side, looking the queries up in
+    sorted order (cache-friendly on millions of queries; the same result)."""
+    order = np.argsort(queries, kind="stable")
+    ordered = queries[order]
+    found = []
+    for side in sides:
+        at = np.empty(len(queries), dtype=np.int64)
+        at[order] = np.searchsorted(keys, ordered, side=side)
+        found.append(at)
+    return found
+
+
 def user_features(tx: pd.DataFrame) -> pd.DataFrame:
     """One row per user: money flows, rates, category shares, frequency, timing, volatility.
 
@@ -198,9 +213,7 @@ def _payday_effect(
     base = int(day.min())
     income_keys = np.unique(code[income] * span + (day[income] - base))
     spend_keys = code[spend] * span + (day[spend] - base)
-    order = np.argsort(spend_keys, kind="stable")
-    at = np.empty(len(spend_keys), dtype=np.int64)
-    at[order] = np.searchsorted(income_keys, spend_keys[order], side="right") - 1
+    at = sorted_lookup(income_keys, spend_keys, ("right",))[0] - 1
     found = at >= 0
     payday_key = income_keys[np.maximum(at, 0)]
     same_user = found & (payday_key // span == code[spend])

@@ -7,7 +7,6 @@ from collections.abc import Sequence
 import numpy as np
 from sklearn.metrics import (
     adjusted_rand_score,
-    average_precision_score,
     confusion_matrix,
     f1_score,
     normalized_mutual_info_score,
@@ -101,17 +100,7 @@ def ranking_with_curve(
 
 def ranking(y_true: np.ndarray, score: np.ndarray, budget: int) -> dict:
     """PR-AUC (average precision), precision and recall of the top ``budget`` scores."""
-    y_true = np.asarray(y_true, dtype=bool)
-    score = np.nan_to_num(np.asarray(score, dtype=float), nan=-np.inf, neginf=-1e300)
-    hits, n_top = _top_hits(y_true, score, budget)
-    positives = int(y_true.sum())
-    return {
-        "pr_auc": float(average_precision_score(y_true, score)) if positives else 0.0,
-        "precision_at_budget": hits / n_top if n_top else 0.0,
-        "recall_at_budget": hits / positives if positives else 0.0,
-        "budget": int(budget),
-        "base_rate": float(y_true.mean()) if len(y_true) else 0.0,
-    }
+    return ranking_with_curve(y_true, score, budget)[0]
 
 
 def pr_curve(y_true: np.ndarray, score: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -192,7 +192,7 @@ def anomaly_check(
         "cells": len(cells),
         "judged_cells": int(cells["upper_fence"].notna().sum()),
         "iqr_alerts": budget,
-        "notifications": notes["kind"].str.split(":").str[0].value_counts().to_dict(),
+        "notifications": anomaly.kind_counts(notes["kind"]),
         "risky_report_months": int(top["month"].nunique()),
         "labels": "none: the source has no anomaly labels, so no precision or recall",
     }

@@ -340,15 +340,11 @@ def merge_parquet(parts: list[Path], target: Path) -> None:
 
 
 def notification_counts(path: Path) -> dict[str, int]:
-    """Notifications per kind (``overspend`` for every category, ``calm``) in a file."""
+    """Notifications per kind family in a notifications file (:func:`anomaly.kind_counts`)."""
     if not path.is_file():
         return {}
-    kinds = pc.value_counts(pq.read_table(path, columns=["kind"])["kind"])
-    counts: dict[str, int] = {}
-    for row in kinds.to_pylist():
-        kind = row["values"].split(":")[0]
-        counts[kind] = counts.get(kind, 0) + row["counts"]
-    return counts
+    kind = pq.read_table(path, columns=["kind"], read_dictionary=["kind"])["kind"]
+    return anomaly.kind_counts(kind.to_pandas())
 
 
 def anomaly_pass(
