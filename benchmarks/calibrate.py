@@ -37,7 +37,11 @@ from calibration.simulator import Simulator
 from calibration.targets import default_targets, split_targets
 from sim.agents.personas import default_personas
 
-PARAMS = ("*.spending.txn_per_day", "*.categories.coffee.median")
+PARAMS = (
+    "*.spending.txn_per_day",
+    "*.categories.coffee.median",
+    "profiles.ticket_hours.coffee.*",
+)
 VALIDATE = ("count_share_by_hour", "amount_share_by_weekday")
 
 
@@ -96,7 +100,8 @@ def short_run(args: argparse.Namespace) -> dict[str, object]:
             sampler=args.sampler,
             params=args.params or list(PARAMS),
             sigma0=args.sigma0,
-            seed=0,
+            space=args.space,
+            seed=args.seed,
             progress=True,
         )
     scores = {name: score.to_dict() for name, score in result.held_out.items()}
@@ -109,6 +114,8 @@ def short_run(args: argparse.Namespace) -> dict[str, object]:
         "jobs": args.jobs,
         "sampler": args.sampler,
         "sigma0": args.sigma0,
+        "space": args.space,
+        "seed": args.seed,
         "params": args.params or list(PARAMS),
         "dimensions": len(result.params),
         "validate_statistics": list(held_out),
@@ -133,6 +140,8 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--sampler", default="cmaes")
     parser.add_argument("--sigma0", type=float, default=0.2)
+    parser.add_argument("--space", choices=("full", "grouped"), default="full")
+    parser.add_argument("--seed", type=int, default=0, help="root seed of the calibration run")
     parser.add_argument("--params", action="append")
     parser.add_argument("--validate-statistics", action="append", help="held-out statistic")
     parser.add_argument("--skip-run", action="store_true")

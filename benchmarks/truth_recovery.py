@@ -5,6 +5,10 @@ with a documented subset of parameters perturbed (:data:`TRUTH`: shifts of whole
 free parameters, see :class:`calibration.space.GroupedSpace`). The loop is not told the
 truth: it starts from the defaults, splits the reference by user (70 % fit, 30 % held out),
 searches on the fit users and is scored on the held-out users with three fresh seeds.
+The search space is one shift per persona field (:func:`calibration.space.persona_field_groups`:
+seven groups, three of them not perturbed). ``--params PATTERN`` (repeatable) chooses other
+groups: adding the five shared coffee ticket-by-hour bands (12 dimensions instead of 7)
+closed 83.8 % of the held-out gap in 200 calls instead of 89.5 %.
 
 Prints one JSON line: the fraction of the closable gap closed on held-out users (target
 >= 0.90), the C2ST AUCs on held-out users before and after (target <= 0.60, ambition 0.55),
@@ -12,6 +16,7 @@ losses and noise floors, the recovered parameters against the truth, calls, wall
 the load average.
 
 Usage: python benchmarks/truth_recovery.py [--calls 200] [--jobs 2] [--space grouped|full]
+       [--params PATTERN ...]
        [--ref-users 2000] [--users 1000] [--days 60] [--sigma0 0.1] [--sampler cmaes]
 """
 
@@ -26,7 +31,7 @@ import optuna
 
 from calibration.reference_loop import calibrate_reference
 from calibration.simulator import Simulator
-from calibration.space import GroupedSpace
+from calibration.space import GroupedSpace, persona_field_groups
 from sim.agents.personas import default_personas
 
 TRUTH: dict[str, float] = {
@@ -44,6 +49,8 @@ def recovery_table(space: GroupedSpace, found: dict[str, float]) -> dict[str, di
     """Per group: true shift, recovered shift, and both as a factor (log) or offset."""
     table = {}
     for group in space.groups:
+        if group.name not in found:  # not searched
+            continue
         member = group.members[0]
         truth = TRUTH.get(group.name, 0.0)
         got = found[group.name]
@@ -71,6 +78,7 @@ def main() -> None:
     parser.add_argument("--users", type=int, default=1000)
     parser.add_argument("--days", type=int, default=60)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--params", action="append", help="group pattern (default: persona fields)")
     parser.add_argument("--out", help="keep the checkpoint here (default: a temporary dir)")
     args = parser.parse_args()
     optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -90,6 +98,7 @@ def main() -> None:
             jobs=args.jobs,
             sampler=args.sampler,
             space=args.space,
+            params=args.params or persona_field_groups(personas),
             sigma0=args.sigma0,
             seed=args.seed,
             progress=True,
@@ -97,6 +106,7 @@ def main() -> None:
     held = result.parts["held_out"].to_dict()
     summary = {
         "space": args.space,
+        "params": args.params or persona_field_groups(personas),
         "sampler": args.sampler,
         "sigma0": args.sigma0,
         "reference": {"users": args.ref_users, "days": args.days, "rows": len(reference)},

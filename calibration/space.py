@@ -13,7 +13,17 @@ from monilab.errors import MonilabError
 from sim.agents.parameters import FreeParameter
 from sim.agents.personas import PersonaSet
 
-__all__ = ["GroupedSpace", "ParameterGroup", "ParameterSpace", "Space"]
+__all__ = [
+    "GroupedSpace",
+    "ParameterGroup",
+    "ParameterSpace",
+    "Space",
+    "default_groups",
+    "persona_field_groups",
+]
+
+PROFILES_PREFIX = "profiles."
+"""Names of shared profile parameters (hour, weekday and ticket profiles) start so."""
 
 
 @dataclass(frozen=True)
@@ -114,15 +124,14 @@ class GroupedSpace:
         *,
         half_width: float = 0.5,
     ) -> GroupedSpace:
-        """One group per pattern; without patterns, one per field (persona name dropped).
+        """One group per pattern; without patterns, :func:`default_groups`.
 
         Raises:
             MonilabError: A pattern matches no free parameter, or two patterns overlap.
         """
         free = personas.free_parameters()
         if not patterns:
-            fields = dict.fromkeys(p.name.split(".", 1)[1] for p in free if "." in p.name)
-            patterns = [f"*.{f}" for f in fields]
+            patterns = default_groups(free)
         groups, taken = [], set()
         for pattern in patterns:
             members = tuple(p for p in free if fnmatchcase(p.name, pattern))
@@ -177,6 +186,21 @@ class GroupedSpace:
                     p.value if shift == 0.0 else _within(p, p.from_unit(p.to_unit() + shift))
                 )
         return out
+
+
+def default_groups(free: Sequence[FreeParameter]) -> list[str]:
+    """One pattern per persona field (``*.spending.txn_per_day``: every persona's value),
+    then each shared profile parameter on its own (``profiles.ticket_hours.coffee.06-11``)."""
+    shared = [p.name for p in free if p.name.startswith(PROFILES_PREFIX)]
+    fields = dict.fromkeys(
+        p.name.split(".", 1)[1] for p in free if p.name not in shared and "." in p.name
+    )
+    return [f"*.{f}" for f in fields] + shared
+
+
+def persona_field_groups(personas: PersonaSet) -> list[str]:
+    """The persona-field patterns of :func:`default_groups` (shared profiles left out)."""
+    return [g for g in default_groups(personas.free_parameters()) if g.startswith("*.")]
 
 
 def _within(p: FreeParameter, value: float) -> float:

@@ -1,10 +1,11 @@
 """Personas as data: typed dataclasses loaded from TOML and validated once.
 
-A persona file has shared ``[profiles]`` (named hour-of-day and weekday weight arrays) and
-one ``[personas.NAME]`` table per persona; see ``sim/agents/personas/default.toml`` for
-every field with comments. Any number may be a free parameter for calibration (see
-:mod:`sim.agents.parameters` for the syntax and the naming scheme). Errors are one
-:class:`~sim.agents.parameters.PersonaError` naming the file, persona and field::
+A persona file has shared ``[profiles]`` (named hour-of-day and weekday weight arrays, and
+hour-of-day ticket multipliers) and one ``[personas.NAME]`` table per persona; see
+``sim/agents/personas/default.toml`` for every field with comments. Any number may be a
+free parameter for calibration (see :mod:`sim.agents.parameters` for the syntax and the
+naming scheme). Errors are one :class:`~sim.agents.parameters.PersonaError` naming the
+file, persona and field::
 
     personas/default.toml: persona 'yolo_student': field 'income.monthly_median': must be > 0
 """
@@ -99,12 +100,18 @@ class Spending:
 
 @dataclass(frozen=True, kw_only=True)
 class CategorySpec:
-    """Share of transactions and lognormal amount (KRW median, log-sigma) of a category."""
+    """Share of transactions and lognormal amount (KRW median, log-sigma) of a category.
+
+    ``hours`` is the hour-of-day profile of its payments (default: the persona's);
+    ``ticket_hours`` names a ``[profiles.ticket_hours]`` profile of relative ticket size by
+    hour (default: the same ticket at every hour).
+    """
 
     share: float = field(metadata=rule(ge=0))
     median: float = field(metadata=rule(gt=0))
     sigma: float = field(metadata=rule(ge=0, le=3))
     hours: str | list[float] | None = field(default=None, metadata=rule(length=24))
+    ticket_hours: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -193,6 +200,7 @@ class PersonaSet:
         source: File name (or ``<string>``) used in error messages.
         document: The parsed TOML document, parameter tables included.
         sha256: Hex digest of the text the set was read from (or of its TOML dump).
+        ticket_profiles: Named 24-value hour-of-day ticket multipliers (relative, > 0).
     """
 
     personas: tuple[Persona, ...]
@@ -201,6 +209,7 @@ class PersonaSet:
     source: str
     document: dict[str, Any]
     sha256: str
+    ticket_profiles: dict[str, tuple[float, ...]] = field(default_factory=dict)
 
     @property
     def names(self) -> list[str]:
@@ -287,6 +296,12 @@ def parse_document(doc: dict[str, Any], *, source: str, sha256: str | None = Non
     profiles = _mapping(plain.get("profiles", {}), source, ("profiles",))
     hours = _profiles(profiles.get("hours", {}), 24, source, ("profiles", "hours"))
     weekdays = _profiles(profiles.get("weekdays", {}), 7, source, ("profiles", "weekdays"))
+    tickets = _ticket_profiles(profiles.get("ticket_hours", {}), source)
+    unknown = set(profiles) - {"hours", "weekdays", "ticket_hours"}
+    if unknown:
+        where = describe_path(source, ("profiles", sorted(unknown)[0]))
+        kinds = "hours, weekdays, ticket_hours"
+        raise PersonaError(f"{where}: unknown profile kind (expected {kinds})")
     tables = _mapping(plain.get(PERSONAS_KEY), source, (PERSONAS_KEY,))
     if not tables:
         raise PersonaError(f"{source}: no [personas.NAME] tables")
@@ -297,11 +312,12 @@ def parse_document(doc: dict[str, Any], *, source: str, sha256: str | None = Non
             raise PersonaError(f"{source}: persona {name!r}: names are lowercase identifiers")
         table = _mapping(table, source, path)
         persona = _build(Persona, {**table, "name": name}, source, path)
-        _check_persona(persona, hours, weekdays, source, path)
+        known = {"hours": hours, "weekdays": weekdays, "tickets": tickets}
+        _check_persona(persona, known, source, path)
         personas.append(persona)
     if sha256 is None:
         sha256 = hashlib.sha256(parameters.to_toml(doc).encode("utf-8")).hexdigest()
-    return PersonaSet(tuple(personas), hours, weekdays, source, doc, sha256)
+    return PersonaSet(tuple(personas), hours, weekdays, source, doc, sha256, tickets)
 
 
 @cache
@@ -324,6 +340,47 @@ def _profiles(table: Any, length: int, source: str, path: tuple) -> dict[str, tu
     for name, values in _mapping(table, source, path).items():
         out[name] = tuple(_weights(values, length, source, (*path, name)))
     return out
+
+
+_BAND = re.compile(r"^(\d\d)-(\d\d)$")
+
+
+def _ticket_profiles(table: Any, source: str) -> dict[str, tuple[float, ...]]:
+    """``[profiles.ticket_hours]``: per profile 24 multipliers, or a table of hour bands.
+
+    A band table (``"06-11" = 0.7``, hours 6..10) must cover 00-24 without gaps or overlaps.
+    """
+    path = ("profiles", "ticket_hours")
+    out = {}
+    for name, value in _mapping(table, source, path).items():
+        where = (*path, name)
+        hourly = _hour_bands(value, source, where) if isinstance(value, dict) else value
+        values = _weights(hourly, 24, source, where)
+        if min(values) <= 0:
+            raise PersonaError(f"{describe_path(source, where)}: multipliers must be > 0")
+        out[name] = tuple(values)
+    return out
+
+
+def _hour_bands(table: dict[str, Any], source: str, path: tuple) -> list[Any]:
+    """24 hourly values from ``{"HH-HH": value}`` bands (end exclusive)."""
+    hourly: list[Any] = [None] * 24
+    for key, value in table.items():
+        match = _BAND.match(key)
+        start, end = (int(match[1]), int(match[2])) if match else (0, 0)
+        if not 0 <= start < end <= 24:
+            where = describe_path(source, (*path, key))
+            rule_text = "hour bands are written HH-HH with 00 <= start < end <= 24"
+            raise PersonaError(f"{where}: {rule_text}")
+        for hour in range(start, end):
+            if hourly[hour] is not None:
+                where = describe_path(source, (*path, key))
+                raise PersonaError(f"{where}: overlaps another band at hour {hour}")
+            hourly[hour] = value
+    if None in hourly:
+        where = describe_path(source, path)
+        raise PersonaError(f"{where}: bands leave hour {hourly.index(None)} uncovered")
+    return hourly
 
 
 def _weights(values: Any, length: int | None, source: str, path: tuple) -> list[float]:
@@ -433,7 +490,7 @@ def _check_rules(meta: Mapping[str, Any], value: Any, source: str, path: tuple) 
         raise PersonaError(f"{where}: must have {meta['length']} values (got {len(value)})")
 
 
-def _check_persona(persona: Persona, hours: dict, weekdays: dict, source: str, path: tuple) -> None:
+def _check_persona(persona: Persona, profiles: dict, source: str, path: tuple) -> None:
     """Rules across fields: ranges, profile references, category mix, paydays."""
 
     def fail(field_path: str, message: str) -> typing.NoReturn:
@@ -445,9 +502,12 @@ def _check_persona(persona: Persona, hours: dict, weekdays: dict, source: str, p
     for day in persona.income.paydays:
         if not day.isdigit() or not 1 <= int(day) <= 31:
             fail(f"income.paydays.{day}", "paydays are days of the month 1-31")
+    hours, tickets = profiles["hours"], profiles["tickets"]
     refs = [("spending.hours", persona.spending.hours, hours)]
-    refs.append(("spending.weekdays", persona.spending.weekdays, weekdays))
-    refs += [(f"categories.{c}.hours", s.hours, hours) for c, s in persona.categories.items()]
+    refs.append(("spending.weekdays", persona.spending.weekdays, profiles["weekdays"]))
+    for c, spec in persona.categories.items():
+        refs.append((f"categories.{c}.hours", spec.hours, hours))
+        refs.append((f"categories.{c}.ticket_hours", spec.ticket_hours, tickets))
     for where, ref, known in refs:
         if isinstance(ref, str) and ref not in known:
             fail(where, f"unknown profile {ref!r} (known: {', '.join(known) or 'none'})")

@@ -125,8 +125,9 @@ def draw_spending(
 ) -> Rows:
     """Payments of given users in given spend categories on one day.
 
-    Time of day, amount, merchant and method follow the persona and the user unless
-    given; anomaly injection overrides one of them and nothing else.
+    Time of day, amount (its ticket multiplier at that hour included), merchant and method
+    follow the persona and the user unless given; anomaly injection overrides one of them
+    and nothing else.
 
     Args:
         world: The shard's spending world.
@@ -147,6 +148,7 @@ def draw_spending(
     ts = day_start + time_of_day(hours, rng)
     log_amount = t.cat_sigma[p, cats] * rng.standard_normal(n)
     raw = t.cat_median[p, cats] * s.amount_scale[users] * np.exp(log_amount) * amount_factor
+    raw *= t.ticket_by_hour[p, cats, hours]
     if merchants is None:
         merchants = pick_merchants(world, users, cats)
     method = world.methods.draw(pc, rng.random(n))

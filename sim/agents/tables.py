@@ -82,6 +82,7 @@ class PersonaTables:
     discretionary: np.ndarray
     hour_weights: np.ndarray
     hour_cdf: np.ndarray
+    ticket_by_hour: np.ndarray
     base_hour_cdf: np.ndarray
     method_cdf: np.ndarray
     zipf_cdf: np.ndarray
@@ -104,6 +105,27 @@ class PersonaTables:
 
 
 _SCALAR_SECTIONS = ("income", "spending", "saving", "goals", "app", "anomaly", "demographics")
+
+
+def ticket_multipliers(personas: PersonaSet, hours: np.ndarray) -> np.ndarray:
+    """Ticket multiplier per persona, category and hour, ``(P, C, 24)``.
+
+    A category's ``ticket_hours`` profile is scaled so that its mean over the category's
+    payment hours is 1: the profile moves money between hours and ``median`` keeps the
+    category's overall level. Without a profile (or with a flat one) every value is
+    exactly 1, so such personas draw the same amounts as before profiles existed.
+    """
+    out = np.ones_like(hours)
+    for i, persona in enumerate(personas.personas):
+        for j, category in enumerate(SPEND_CATEGORIES):
+            spec = persona.categories.get(category)
+            if spec is None or spec.ticket_hours is None:
+                continue
+            multipliers = np.array(personas.ticket_profiles[spec.ticket_hours])
+            if np.all(multipliers == multipliers[0]):
+                continue
+            out[i, j] = multipliers / float(hours[i, j] @ multipliers)
+    return out
 
 
 def compile_personas(personas: PersonaSet, catalog: MerchantCatalog) -> PersonaTables:
@@ -145,6 +167,7 @@ def compile_personas(personas: PersonaSet, catalog: MerchantCatalog) -> PersonaT
                 methods[i, j, METHOD_TRANSFER] = s.transfer_share
     cat_share /= cat_share.sum(axis=1, keepdims=True)
     hours /= hours.sum(axis=2, keepdims=True)
+    ticket_by_hour = ticket_multipliers(personas, hours)
 
     slots = max(p.spending.favourite_merchants for p in plist)
     ranks = np.arange(1, slots + 1, dtype=float)
@@ -188,6 +211,7 @@ def compile_personas(personas: PersonaSet, catalog: MerchantCatalog) -> PersonaT
         discretionary=np.array([c in DISCRETIONARY for c in SPEND_CATEGORIES]),
         hour_weights=hours,
         hour_cdf=make_cdf(hours.reshape(-1, 24)),
+        ticket_by_hour=ticket_by_hour,
         base_hour_cdf=make_cdf(np.array([personas.hours_of(p.spending.hours) for p in plist])),
         method_cdf=make_cdf(methods.reshape(-1, len(METHODS))),
         zipf_cdf=make_cdf(zipf),

@@ -44,6 +44,7 @@ def test_calibration_recovers_a_hidden_truth(small: Simulator, tmp_path) -> None
     assert len(fit.losses_final) == 3
     assert fit.loss_final < 0.7 * fit.loss_default
     assert fit.gap_closed > 0.3
+
     # Only the population's coffee ticket is identifiable from the targets (many per-persona
     # medians give the same mean), so judge recovery by what the parameters produce, on a
     # seed the loop never saw.

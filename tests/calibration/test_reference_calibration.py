@@ -16,7 +16,7 @@ from calibration.battery import BatteryConfig
 from calibration.reference_loop import calibrate_reference
 from calibration.reference_scoring import BatteryObjective, battery_loss
 from calibration.simulator import Simulator
-from calibration.space import GroupedSpace
+from calibration.space import GroupedSpace, persona_field_groups
 from monilab.cli import main
 from monilab.errors import MonilabError
 from monilab.schema import CATEGORIES
@@ -29,7 +29,11 @@ TXN = "*.spending.txn_per_day"
 
 def test_grouped_space_moves_every_member_together() -> None:
     space = GroupedSpace.from_personas(default_personas())
-    assert len(space.names) == 7 and COFFEE in space.names
+    bands = ["00-06", "06-11", "14-17", "17-21", "21-24"]  # 11-14 is the fixed reference band
+    shared = [f"profiles.ticket_hours.coffee.{band}" for band in bands]
+    assert space.names[-5:] == shared  # shared profile parameters: one group each, no "*"
+    assert persona_field_groups(default_personas()) == space.names[:7]
+    assert COFFEE in space.names[:7] and all(n.startswith("*.") for n in space.names[:7])
     origin = space.expand(space.defaults())
     assert origin == {p.name: p.value for p in default_personas().free_parameters()}
     shifted = space.expand(space.defaults() | {COFFEE: 0.1})

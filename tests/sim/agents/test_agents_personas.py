@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import re
 
+import numpy as np
 import pytest
 
 from sim.agents.merchants import default_catalog
@@ -189,3 +190,55 @@ def test_category_keys_are_spend_categories() -> None:
     personas = load_personas()
     for persona in personas.personas:
         assert set(persona.categories) <= set(SPEND_CATEGORIES)
+
+
+COFFEE_BANDS = "[profiles.ticket_hours.coffee]\n"
+
+
+@pytest.mark.parametrize(
+    ("band_lines", "message"),
+    [
+        ('"00-12" = 1.0\n"12-23" = 1.2\n', "bands leave hour 23 uncovered"),
+        ('"00-12" = 1.0\n"11-24" = 1.2\n', "coffee.11-24': overlaps another band at hour 11"),
+        ('"00-12" = 1.0\n"12-25" = 1.2\n', "coffee.12-25': hour bands are written HH-HH"),
+        ('"morning" = 1.0\n', "coffee.morning': hour bands are written HH-HH"),
+        ('"00-12" = 1.0\n"12-24" = 0.0\n', "multipliers must be > 0"),
+    ],
+)
+def test_bad_ticket_bands_give_one_line(default_text: str, band_lines: str, message: str) -> None:
+    start = default_text.index(COFFEE_BANDS) + len(COFFEE_BANDS)
+    end = default_text.index("[profiles.weekdays]")
+    text = default_text[:start] + band_lines + "\n" + default_text[end:]
+    with pytest.raises(PersonaError) as err:
+        parse_personas(text, "personas/bad.toml")
+    assert "\n" not in str(err.value)
+    assert "profiles.ticket_hours.coffee" in str(err.value) and message in str(err.value)
+
+
+def test_unknown_ticket_profile_and_profile_kind_are_named(default_text: str) -> None:
+    text = _broken(default_text, 'ticket_hours = "coffee"', 'ticket_hours = "tea"')
+    message = "categories.coffee.ticket_hours': unknown profile 'tea'"
+    with pytest.raises(PersonaError, match=re.escape(message)):
+        parse_personas(text)
+    moods = "[profiles.moods]\nx = [1]\n[profiles.weekdays]"
+    text = _broken(default_text, "[profiles.weekdays]", moods)
+    with pytest.raises(PersonaError, match=re.escape("profiles.moods': unknown profile kind")):
+        parse_personas(text)
+
+
+def test_ticket_bands_expand_to_hours_and_keep_the_mean_ticket() -> None:
+    flat = load_personas()
+    bands = {"06-11": 0.6, "17-21": 1.3, "21-24": 1.6}
+    personas = flat.with_values({f"profiles.ticket_hours.coffee.{k}": v for k, v in bands.items()})
+    hourly = personas.ticket_profiles["coffee"]
+    assert hourly[6:11] == (0.6,) * 5 and hourly[11:14] == (1.0,) * 3 and hourly[21:] == (1.6,) * 3
+    coffee = SPEND_CATEGORIES.index("coffee")
+    tables = compile_personas(personas, default_catalog())
+    multiplier = tables.ticket_by_hour[:, coffee]
+    weights = tables.hour_weights[:, coffee]
+    assert np.allclose((weights * multiplier).sum(axis=1), 1.0)  # the median keeps its level
+    assert np.allclose(multiplier[:, 21] / multiplier[:, 7], 1.6 / 0.6)
+    others = np.delete(tables.ticket_by_hour, coffee, axis=1)
+    assert np.all(others == 1.0)
+    flat_tables = compile_personas(flat, default_catalog())
+    assert np.all(flat_tables.ticket_by_hour == 1.0)  # exactly 1: seeded data unchanged
