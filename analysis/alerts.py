@@ -125,16 +125,41 @@ def overrun_notifications(
 def monthly_report(top: pd.DataFrame, show: int = 10) -> pd.DataFrame:
     """One ``risk_report`` notification per user and month from
     :func:`analysis.anomaly.monthly_top_risky` rows (sent on the 1st of the next month)."""
-    rows = []
-    for (user, month), group in top.sort_values("rank").groupby(["user_id", "month"]):
-        items = "; ".join(
-            f"{r.rank}) {r.category} {round(r.amount):,}원"
-            + (f" ({r.merchant})" if isinstance(r.merchant, str) and r.merchant else "")
-            for r in group.head(show).itertuples()
+    top = top[top["rank"] <= show].sort_values(["user_id", "month", "rank"], kind="stable")
+    if top.empty:
+        return combine()
+    amounts = np.round(top["amount"].to_numpy(dtype=float)).astype(np.int64)
+    items = [
+        f"{rank}) {category} {amount:,}원" + (f" ({merchant})" if _named(merchant) else "")
+        for rank, category, amount, merchant in zip(
+            top["rank"], top["category"], amounts, top["merchant"], strict=True
         )
-        notify_on = pd.Period(month, "M").end_time.normalize() + pd.Timedelta(days=1)
-        rows.append((user, notify_on, "risk_report", None, f"{month} 위험 소비 Top 10: {items}"))
-    return combine(pd.DataFrame(rows, columns=COLUMNS))
+    ]
+    user, month = top["user_id"].to_numpy(), top["month"].to_numpy()
+    first = np.ones(len(top), dtype=bool)
+    first[1:] = (user[1:] != user[:-1]) | (month[1:] != month[:-1])
+    starts = np.flatnonzero(first)
+    ends = [*starts[1:], len(top)]
+    months = month[starts]
+    messages = [
+        f"{m} 위험 소비 Top 10: " + "; ".join(items[a:b])
+        for m, a, b in zip(months, starts, ends, strict=True)
+    ]
+    notify_on = pd.to_datetime(pd.Series(months), format="%Y-%m") + pd.offsets.MonthBegin(1)
+    report = pd.DataFrame(
+        {
+            "user_id": user[starts],
+            "notify_on": notify_on.to_numpy(),
+            "kind": "risk_report",
+            "category": None,
+            "message": messages,
+        }
+    )
+    return combine(report)
+
+
+def _named(merchant: object) -> bool:
+    return isinstance(merchant, str) and bool(merchant)
 
 
 def future_rows(tx: pd.DataFrame) -> pd.DataFrame:
