@@ -87,6 +87,27 @@ def test_monthly_report_lists_the_top_ten(fitted: dict[str, Any]) -> None:
     assert (report["notify_on"].dt.day == 1).all()
 
 
+def test_monthly_report_text_is_exact() -> None:
+    top = pd.DataFrame(
+        {
+            "user_id": [2, 1, 1, 1],
+            "month": ["2024-12", "2024-03", "2024-03", "2024-03"],
+            "rank": [1, 2, 1, 11],
+            "category": ["food", "coffee", "shopping", "food"],
+            "merchant": ["김밥천국", "", "쿠팡", "x"],
+            "amount": [8500.0, 4500.0, 1234567.0, 1.0],
+        }
+    )
+    report = alerts.monthly_report(top)
+    assert report["user_id"].tolist() == [1, 2]
+    assert report["notify_on"].tolist() == [pd.Timestamp("2024-04-01"), pd.Timestamp("2025-01-01")]
+    assert report["message"].tolist() == [
+        "2024-03 위험 소비 Top 10: 1) shopping 1,234,567원 (쿠팡); 2) coffee 4,500원",
+        "2024-12 위험 소비 Top 10: 1) food 8,500원 (김밥천국)",
+    ]
+    assert alerts.monthly_report(top.iloc[:0]).empty
+
+
 def test_app_threshold_matches_the_iqr_budget(fitted: dict[str, Any]) -> None:
     metrics = fitted["metrics"]
     share = metrics["alert_share"]
