@@ -84,6 +84,7 @@ def main() -> None:
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     personas = default_personas()
     grouped = GroupedSpace.from_personas(personas)
+    params = args.params or persona_field_groups(personas)
     truth_values = grouped.expand(grouped.defaults() | TRUTH)
     reference, _ = Simulator(personas, users=args.ref_users, days=args.days)(
         truth_values, seed=REFERENCE_SEED
@@ -98,7 +99,7 @@ def main() -> None:
             jobs=args.jobs,
             sampler=args.sampler,
             space=args.space,
-            params=args.params or persona_field_groups(personas),
+            params=params,
             sigma0=args.sigma0,
             seed=args.seed,
             progress=True,
@@ -106,7 +107,7 @@ def main() -> None:
     held = result.parts["held_out"].to_dict()
     summary = {
         "space": args.space,
-        "params": args.params or persona_field_groups(personas),
+        "params": params,
         "sampler": args.sampler,
         "sigma0": args.sigma0,
         "reference": {"users": args.ref_users, "days": args.days, "rows": len(reference)},

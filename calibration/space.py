@@ -191,16 +191,21 @@ class GroupedSpace:
 def default_groups(free: Sequence[FreeParameter]) -> list[str]:
     """One pattern per persona field (``*.spending.txn_per_day``: every persona's value),
     then each shared profile parameter on its own (``profiles.ticket_hours.coffee.06-11``)."""
-    shared = [p.name for p in free if p.name.startswith(PROFILES_PREFIX)]
-    fields = dict.fromkeys(
-        p.name.split(".", 1)[1] for p in free if p.name not in shared and "." in p.name
-    )
-    return [f"*.{f}" for f in fields] + shared
+    return _field_patterns(free) + [p.name for p in free if p.name.startswith(PROFILES_PREFIX)]
 
 
 def persona_field_groups(personas: PersonaSet) -> list[str]:
     """The persona-field patterns of :func:`default_groups` (shared profiles left out)."""
-    return [g for g in default_groups(personas.free_parameters()) if g.startswith("*.")]
+    return _field_patterns(personas.free_parameters())
+
+
+def _field_patterns(free: Sequence[FreeParameter]) -> list[str]:
+    persona_fields = (
+        p.name.split(".", 1)[1]
+        for p in free
+        if "." in p.name and not p.name.startswith(PROFILES_PREFIX)
+    )
+    return [f"*.{field}" for field in dict.fromkeys(persona_fields)]
 
 
 def _within(p: FreeParameter, value: float) -> float:

@@ -35,6 +35,8 @@ SPEND_CATEGORIES: tuple[str, ...] = tuple(
 """Categories of everyday outgoing spending (the persona's category mix)."""
 
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+PROFILE_KINDS = ("hours", "weekdays", "ticket_hours")
+"""The tables allowed under ``[profiles]``."""
 
 
 def rule(
@@ -297,11 +299,11 @@ def parse_document(doc: dict[str, Any], *, source: str, sha256: str | None = Non
     hours = _profiles(profiles.get("hours", {}), 24, source, ("profiles", "hours"))
     weekdays = _profiles(profiles.get("weekdays", {}), 7, source, ("profiles", "weekdays"))
     tickets = _ticket_profiles(profiles.get("ticket_hours", {}), source)
-    unknown = set(profiles) - {"hours", "weekdays", "ticket_hours"}
+    unknown = set(profiles) - set(PROFILE_KINDS)
     if unknown:
         where = describe_path(source, ("profiles", sorted(unknown)[0]))
-        kinds = "hours, weekdays, ticket_hours"
-        raise PersonaError(f"{where}: unknown profile kind (expected {kinds})")
+        raise PersonaError(f"{where}: unknown profile kind (expected {', '.join(PROFILE_KINDS)})")
+    known = {"hours": hours, "weekdays": weekdays, "tickets": tickets}
     tables = _mapping(plain.get(PERSONAS_KEY), source, (PERSONAS_KEY,))
     if not tables:
         raise PersonaError(f"{source}: no [personas.NAME] tables")
@@ -312,7 +314,6 @@ def parse_document(doc: dict[str, Any], *, source: str, sha256: str | None = Non
             raise PersonaError(f"{source}: persona {name!r}: names are lowercase identifiers")
         table = _mapping(table, source, path)
         persona = _build(Persona, {**table, "name": name}, source, path)
-        known = {"hours": hours, "weekdays": weekdays, "tickets": tickets}
         _check_persona(persona, known, source, path)
         personas.append(persona)
     if sha256 is None:
@@ -351,14 +352,14 @@ def _ticket_profiles(table: Any, source: str) -> dict[str, tuple[float, ...]]:
     A band table (``"06-11" = 0.7``, hours 6..10) must cover 00-24 without gaps or overlaps.
     """
     path = ("profiles", "ticket_hours")
-    out = {}
-    for name, value in _mapping(table, source, path).items():
-        where = (*path, name)
-        hourly = _hour_bands(value, source, where) if isinstance(value, dict) else value
-        values = _weights(hourly, 24, source, where)
+    hourly = {
+        name: _hour_bands(value, source, (*path, name)) if isinstance(value, dict) else value
+        for name, value in _mapping(table, source, path).items()
+    }
+    out = _profiles(hourly, 24, source, path)
+    for name, values in out.items():
         if min(values) <= 0:
-            raise PersonaError(f"{describe_path(source, where)}: multipliers must be > 0")
-        out[name] = tuple(values)
+            raise PersonaError(f"{describe_path(source, (*path, name))}: multipliers must be > 0")
     return out
 
 
