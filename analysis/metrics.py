@@ -61,7 +61,9 @@ def ranking_with_curve(
     :func:`sklearn.metrics.average_precision_score`'s formula on them (equal to the bit).
     """
     y_true = np.asarray(y_true, dtype=bool)
-    score = np.nan_to_num(np.asarray(score, dtype=float), nan=-np.inf, neginf=-1e300)
+    score = np.asarray(score, dtype=float)
+    if np.isnan(score).any() or np.isneginf(score).any():  # copy only when it must
+        score = np.nan_to_num(score, nan=-np.inf, neginf=-1e300)
     positives = int(y_true.sum())
     k = min(max(int(budget), 0), len(score))
     hits, pr_auc, curve = 0, 0.0, (np.array([1.0]), np.array([0.0]))
@@ -72,25 +74,31 @@ def ranking_with_curve(
         del score
         first = np.ones(len(ascending), dtype=bool)  # the first row of each distinct score
         np.not_equal(ascending[1:], ascending[:-1], out=first[1:])
-        starts = np.flatnonzero(first)
+        ranked = np.flatnonzero(first)
         del first
-        values = ascending[starts]
+        values = ascending[ranked]
         del ascending
-        # by descending score: rows ranked at or above each distinct score, and positives
-        ranked = (len(y_true) - starts)[::-1].astype(float)
-        del starts
-        tps = (positives - np.searchsorted(hit_scores, values, side="left"))[::-1]
-        tps = tps.astype(float)
+        # at each distinct score (ascending): the rows ranked at or above it and the
+        # positives among them, computed in place to keep the peak low
+        tps = np.searchsorted(hit_scores, values, side="left")
         del values
-        full = int(tps.searchsorted(tps[-1]))  # stop at full recall, as scikit-learn does
-        tps, ranked = tps[: full + 1], ranked[: full + 1]
-        # reversed, with the (precision 1, recall 0) end point
-        precision = np.hstack(((tps / ranked)[::-1], 1.0))
-        recall = np.hstack(((tps / tps[-1])[::-1], 0.0))
-        del tps, ranked
-        pr_auc = float(max(0.0, -np.sum(np.diff(recall) * precision[:-1])))
+        np.subtract(positives, tps, out=tps)
+        np.subtract(len(y_true), ranked, out=ranked)
+        # ascending score is descending recall, with the (precision 1, recall 0) end point
+        precision = np.empty(len(tps) + 1)
+        np.divide(tps, ranked, out=precision[:-1])
+        precision[-1] = 1.0
+        del ranked
+        recall = np.empty(len(tps) + 1)
+        np.divide(tps, positives, out=recall[:-1])
+        recall[-1] = 0.0
+        del tps
         step = max(1, len(precision) // points)
         curve = (precision[::step].copy(), recall[::step].copy())  # not views of the whole
+        steps = np.diff(recall)
+        del recall
+        np.multiply(steps, precision[:-1], out=steps)
+        pr_auc = float(max(0.0, -np.sum(steps)))
     return {
         "pr_auc": pr_auc,
         "precision_at_budget": hits / k if k else 0.0,

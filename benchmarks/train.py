@@ -53,17 +53,19 @@ def train(data: Path, models: Path, trees: int, extra: list[str]) -> dict:
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     began = time.perf_counter()
     child = subprocess.Popen([*cmd, "--trees", str(trees), *extra], stdout=subprocess.PIPE)
-    peak = 0
+    peak, peak_at = 0, 0.0
     done = threading.Event()
 
     def watch() -> None:
-        nonlocal peak
+        nonlocal peak, peak_at
         process = psutil.Process(child.pid)
         while not done.is_set():
             try:
-                peak = max(peak, tree_rss(process))
+                rss = tree_rss(process)
             except psutil.Error:
                 return
+            if rss > peak:
+                peak, peak_at = rss, time.perf_counter() - began
             time.sleep(0.25)
 
     watcher = threading.Thread(target=watch, daemon=True)
@@ -80,6 +82,8 @@ def train(data: Path, models: Path, trees: int, extra: list[str]) -> dict:
         "train_seconds": round(wall, 1),
         "train_cpu_seconds": round(cpu, 1),
         "train_peak_rss_tree_mib": round(peak / 2**20, 1),
+        # seconds after the start: match it against the stage times train logs on stderr
+        "train_peak_at_seconds": round(peak_at, 1),
         "train_output": output.decode(errors="replace").strip().splitlines(),
     }
 

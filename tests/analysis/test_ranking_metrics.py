@@ -40,3 +40,22 @@ def test_ranking_with_curve_equals_scikit_learn(seed: int) -> None:
     np.testing.assert_array_equal(precision, expected_precision)
     np.testing.assert_array_equal(recall, expected_recall)
     assert result == metrics.ranking(y, score, 100)
+
+
+@pytest.mark.parametrize("kind", ["nan", "clean", "one_value"])
+def test_ranking_with_curve_leaves_its_input_alone_and_matches_scikit_learn(kind: str) -> None:
+    rng = np.random.default_rng(7)
+    score = np.round(rng.normal(size=400), 1)
+    if kind == "nan":
+        score[::9] = np.nan
+    if kind == "one_value":
+        score[:] = 2.5
+    y = rng.random(400) < 0.2
+    given = score.copy()
+    result, (precision, recall) = metrics.ranking_with_curve(y, score, 40, points=1_000)
+    np.testing.assert_array_equal(score, given)  # NaN compare equal here
+    clean = np.nan_to_num(score, nan=-2e300)  # NaN ranks last
+    expected_precision, expected_recall, _ = precision_recall_curve(y, clean)
+    np.testing.assert_array_equal(precision, expected_precision)
+    np.testing.assert_array_equal(recall, expected_recall)
+    assert result["pr_auc"] == average_precision_score(y, clean)
