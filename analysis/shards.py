@@ -20,6 +20,8 @@ Heavy learners are fitted between the passes on the sampled users only (see
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import logging
 import math
 import warnings
@@ -206,6 +208,16 @@ def release_workers() -> None:
     get_reusable_executor().shutdown(wait=True)
 
 
+def release_freed_memory() -> None:
+    """Hand freed heap pages back to the system (glibc's ``malloc_trim``).
+
+    The parts' results arrive as blocks of tens of megabytes, below glibc's mmap threshold,
+    so they live on the heap; once concatenated and dropped, their pages stay resident (on
+    100,000 users, about 2 GB of evaluation columns counted twice). Elsewhere a no-op."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+
+
 def features_pass(
     scan: Scan,
     *,
@@ -230,7 +242,7 @@ def features_pass(
     release_workers()
     features = _concat(parts, "features").sort_index()
     budget = pd.concat([p["budget"] for p in parts if "budget" in p]).sort_index()
-    return PassOne(
+    one = PassOne(
         features=features,
         budget=budget,
         test_rows=_concat(parts, "test_rows"),
@@ -240,6 +252,9 @@ def features_pass(
         txn_sample=_concat(parts, "txn_sample"),
         hourly_tx=_concat(parts, "hourly_tx"),
     )
+    del parts, results
+    release_freed_memory()
+    return one
 
 
 EVAL_COLUMNS = ("is_anomaly", "is_alert", *anomaly.METHODS)
@@ -400,7 +415,7 @@ def anomaly_pass(
             merge_parquet(sorted(tmp.glob(f"{name}-*.parquet")), out / f"{target}.parquet")
         tmp.rmdir()
         notes = notification_counts(out / "notifications.parquet")
-    return PassTwo(
+    two = PassTwo(
         cells=cells,
         scored_rows=scored_rows,
         eval={c: np.concatenate(evals.pop(c)) for c in list(evals)},
@@ -409,3 +424,6 @@ def anomaly_pass(
         kept_cells=pd.concat(kept_cells, ignore_index=True),
         predictions={k: np.concatenate(v) for k, v in predictions.items()},
     )
+    del kept_scored, kept_cells, predictions, results
+    release_freed_memory()
+    return two
