@@ -34,10 +34,9 @@ def clustering(y_true: Sequence, clusters: Sequence) -> dict:
     }
 
 
-def _top_hits(y_true: np.ndarray, score: np.ndarray, ascending: np.ndarray, budget: int) -> int:
-    """Positives among the ``budget`` highest scores, ties taken in row order as a stable
-    sort would; ``ascending`` is ``score`` sorted."""
-    k = min(max(int(budget), 0), len(score))
+def _top_hits(y_true: np.ndarray, score: np.ndarray, ascending: np.ndarray, k: int) -> int:
+    """Positives among the ``k`` highest scores (0 <= k <= rows), ties taken in row order as
+    a stable sort would; ``ascending`` is ``score`` sorted."""
     if k == 0:
         return 0
     kth = ascending[len(score) - k]

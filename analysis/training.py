@@ -367,17 +367,16 @@ def train(
         **evaluate_forecast(forecast_models, one.test_rows, one.budget, two.predictions),
     }
     weekly = _weekly_plot(one.test_rows, two.predictions)
-    del two.predictions
+    two.predictions = {}
     log.info("anomaly evaluation on %d cells", two.cells)
-    # before the extras, so the evaluation columns are freed before they run; one method at
-    # a time: the precision-recall curve of tens of millions of cells is large
+    # one method at a time: the precision-recall curve of tens of millions of cells is large
     ranked, curves = anomaly_metrics(two.eval, two.cells, n_jobs=1)
     result["anomaly"] = {
         **ranked,
         "scored_transactions": two.scored_rows,
         "notifications": two.notes,
     }
-    del two.eval
+    two.eval = {}  # freed before the extras
 
     kept = one.test_rows["user_id"].isin(fit_users).to_numpy()
     sampled = feats.index.isin(fit_users)
