@@ -11,6 +11,7 @@ import mesa
 import numpy as np
 
 from sim.agents.calendar import SimCalendar
+from sim.agents.identity import draw_secondary
 from sim.agents.merchants import MerchantCatalog
 from sim.agents.network import small_world
 from sim.agents.personas import SPEND_CATEGORIES
@@ -21,8 +22,13 @@ FRIENDS = 6
 """Friends per agent in the shard's small-world network."""
 REWIRE = 0.1
 """Watts-Strogatz rewiring probability."""
-TASTE_SIGMA = 0.35
-"""Spread (log scale) of a user's category mix around the persona's."""
+ROUND_UNITS = np.array([10_000.0, 1_000.0, 100.0])
+"""How users round their savings and investment transfers, and how many do (below)."""
+ROUND_UNIT_SHARES = np.array([0.6, 0.3, 0.1])
+MAX_RATE = 0.8
+"""No user saves or invests more than this share of pay by habit."""
+RAISE_MONTHS = np.array([0.45, 0.05, 0.25, 0.05, 0.03, 0.03, 0.05, 0.03, 0.02, 0.02, 0.01, 0.01])
+"""When raises take effect (January and March, the usual 연봉협상 months, most often)."""
 AMOUNT_SIGMA = 0.15
 """Spread (log scale) of a user's ticket sizes around the persona's."""
 INCOME_ELASTICITY = 0.3
@@ -36,9 +42,15 @@ class AgentState:
     """Every user's attributes and state in a shard, one array per quantity.
 
     Static: persona, demographics (name index into the seed's name pool, sign-up time),
-    income, payday, budget, spending rate and taste, favourite merchants, friends, fixed
-    costs, savings/brokerage accounts. Dynamic: balance, savings, portfolio,
-    month-to-date spending, impulse level, goal progress.
+    payday, budget, spending rate and taste (the categories in the user's life), favourite
+    merchants, friends, fixed costs, savings/brokerage accounts, own savings and
+    investment rates, rounding habit, reserve (a month of living), raise and bonus months.
+    Identity (:mod:`sim.agents.identity`): the persona and income at sign-up, the
+    secondary persona and mixing weight, today's acting persona; ``persona`` is the
+    dominant one and changes when a user's life does.
+    Dynamic: income (raises), balance, savings, portfolio, spending since payday
+    (``month_spend``), impulse level, goal progress, and the rhythm of spending
+    (self-excitation, days left of a quiet spell, this month's level).
     """
 
     persona: np.ndarray
@@ -74,6 +86,20 @@ class AgentState:
     impulse: np.ndarray
     last_payday: np.ndarray
     disc_ratio: np.ndarray
+    savings_rate: np.ndarray
+    invest_rate: np.ndarray
+    round_unit: np.ndarray
+    reserve: np.ndarray
+    raise_month: np.ndarray
+    bonus_month: np.ndarray
+    excite: np.ndarray
+    quiet_left: np.ndarray
+    month_level: np.ndarray
+    first_persona: np.ndarray
+    first_income: np.ndarray
+    secondary: np.ndarray
+    mix_weight: np.ndarray
+    acting: np.ndarray
 
     @property
     def size(self) -> int:
@@ -111,9 +137,7 @@ def create_state(
     amount_scale = relative_income**INCOME_ELASTICITY * np.exp(
         AMOUNT_SIGMA * rng.standard_normal(n)
     )
-    taste = np.exp(TASTE_SIGMA * rng.standard_normal((n, len(SPEND_CATEGORIES))))
-    cat_mix = t.cat_share[persona] * taste
-    cat_mix /= cat_mix.sum(axis=1, keepdims=True)
+    cat_mix = _category_mix(tables, persona, rng)
     favourites = catalog.favourites(SPEND_CATEGORIES, n, t.slots, rng)
     friends = small_world(n, FRIENDS, REWIRE, rng)
     savings_merchant = _pick(catalog, "savings", n, rng)
@@ -130,6 +154,9 @@ def create_state(
     elapsed = (calendar.day_of_month[0] - 1) / calendar.days_in_month[0]
     month_spend = budget * elapsed * np.exp(0.3 * rng.standard_normal(n))
     opening = np.round(income * t.opening_balance_months[persona] * rng.uniform(0.5, 1.5, n), -3)
+    monthly_fixed = np.bincount(fixed["fixed_user"], fixed["fixed_amount"], minlength=n)
+    rates = _saving_rates(tables, persona, rng)
+    secondary, mix_weight = draw_secondary(tables, persona, age, rng)
     return AgentState(
         persona=persona,
         name_index=name_index,
@@ -160,7 +187,55 @@ def create_state(
         impulse=np.zeros(n),
         last_payday=np.full(n, -1000, dtype=np.int64),
         disc_ratio=np.ones(n),
+        **rates,
+        round_unit=ROUND_UNITS[
+            grouped_choice(make_cdf(ROUND_UNIT_SHARES[None, :]), np.zeros(n, int), rng.random(n))
+        ],
+        reserve=budget + monthly_fixed,
+        raise_month=1
+        + grouped_choice(make_cdf(RAISE_MONTHS[None, :]), np.zeros(n, int), rng.random(n)),
+        bonus_month=np.where(rng.random(n) < 0.5, 12, 1),
+        excite=np.zeros(n),
+        quiet_left=np.zeros(n, dtype=np.int32),
+        month_level=np.ones(n),
+        first_persona=persona.copy(),
+        first_income=income.copy(),
+        secondary=secondary,
+        mix_weight=mix_weight,
+        acting=persona.copy(),
     )
+
+
+def _category_mix(
+    tables: PersonaTables, persona: np.ndarray, rng: np.random.Generator
+) -> np.ndarray:
+    """Each user's category mix: the categories in the user's life, with personal weights.
+
+    A category is in a user's life with probability ``reach``; its weight is the
+    persona's share over ``reach`` (so the persona's mix holds on average) times a
+    lognormal taste (log-sd ``taste_sigma``): a personal, Zipf-like subset.
+    """
+    n, cats = len(persona), len(SPEND_CATEGORIES)
+    reach = tables.cat_reach[persona]
+    in_life = rng.random((n, cats)) < reach
+    in_life[np.arange(n), np.argmax(tables.cat_share[persona], axis=1)] = True
+    sigma = tables.taste_sigma[persona][:, None]
+    taste = np.exp(sigma * rng.standard_normal((n, cats)) - sigma**2 / 2)
+    mix = tables.cat_share[persona] / reach * taste * in_life
+    return mix / mix.sum(axis=1, keepdims=True)
+
+
+def _saving_rates(tables: PersonaTables, persona: np.ndarray, rng: np.random.Generator) -> dict:
+    """Each user's own savings and investment rates, spread around the persona's."""
+    sigma = tables.rate_sigma[persona]
+    out = {}
+    for name, median in (
+        ("savings_rate", tables.savings_rate),
+        ("invest_rate", tables.investment_rate),
+    ):
+        spread = np.exp(sigma * rng.standard_normal(len(persona)))
+        out[name] = np.minimum(MAX_RATE, median[persona] * spread)
+    return out
 
 
 def _pick(catalog: MerchantCatalog, category: str, n: int, rng: np.random.Generator) -> np.ndarray:

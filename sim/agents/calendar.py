@@ -148,6 +148,11 @@ class SimCalendar:
         return (self.dates - months.astype("datetime64[D]")).astype(np.int64) + 1
 
     @cached_property
+    def month_of_year(self) -> np.ndarray:
+        """Calendar month (1-12) of every day."""
+        return self.dates.astype("datetime64[M]").astype(np.int64) % 12 + 1
+
+    @cached_property
     def month_index(self) -> np.ndarray:
         """Months since the start month (0 for the first simulated month)."""
         months = self.dates.astype("datetime64[M]").astype(np.int64)

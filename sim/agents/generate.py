@@ -1,7 +1,8 @@
 """Write a population's users, transactions and daily metrics as a Parquet dataset.
 
 Each shard is simulated by one task that writes its own part files
-(``users/part-KKKKK.parquet``, ``transactions/part-KKKKK.parquet``) streaming the
+(``users/part-KKKKK.parquet``, ``labels/part-KKKKK.parquet``: the monthly ground truth,
+``transactions/part-KKKKK.parquet``) streaming the
 transactions in bounded chunks; the parent records the parts in shard order and writes
 ``population_daily`` and ``manifest.json``. Shards depend only on the seed, so the files
 are byte-identical whatever the number of worker processes.
@@ -29,6 +30,7 @@ from tqdm import tqdm
 
 from monilab.errors import MonilabError
 from monilab.schema import TRANSACTIONS, DatasetWriter, conform
+from sim.agents.identity import register_labels
 from sim.agents.metrics import POPULATION_DAILY, register_population_daily
 from sim.agents.personas import PersonaSet, default_personas, load_personas
 from sim.agents.population import SHARD_SIZE, Population
@@ -75,6 +77,7 @@ class ShardReport:
 
     shard: int
     users: int
+    labels: int
     transactions: int
     anomalies: int
     daily: pa.Table
@@ -128,9 +131,12 @@ def write_shard(pop: Population, shard: int, out: Path) -> ShardReport:
         part.close()
     users = conform("users", pop.users_table(model))
     pq.write_table(users, out / "users" / f"part-{shard:05d}.parquet", compression=COMPRESSION)
+    labels = conform("labels", model.label_table())
+    pq.write_table(labels, out / "labels" / f"part-{shard:05d}.parquet", compression=COMPRESSION)
     return ShardReport(
         shard=shard,
         users=users.num_rows,
+        labels=labels.num_rows,
         transactions=part.written,
         anomalies=part.anomalies,
         daily=model.daily_table(),
@@ -144,6 +150,7 @@ _WORKER: dict[str, Any] = {}
 
 def _init_worker(spec: PopulationSpec, out: str) -> None:
     register_population_daily()
+    register_labels()
     _WORKER["pop"] = spec.build()
     _WORKER["out"] = Path(out)
 
@@ -217,9 +224,10 @@ def generate_dataset(
     )
     spec = PopulationSpec(personas, users, seed, pop.start, days, pop.anomaly_rate, shard_size)
     register_population_daily()
+    register_labels()
     out = Path(out)
     writer = DatasetWriter(out, seed=seed, sources=[SOURCE], overwrite=overwrite)
-    for table in ("users", "transactions"):
+    for table in ("users", "labels", "transactions"):
         (out / table).mkdir(exist_ok=True)
     log.info(
         "generating %d users × %d days in %d shards with %d worker(s)",
@@ -240,6 +248,9 @@ def generate_dataset(
         for report in _reports(spec, out, workers):
             writer.add_part(
                 "users", out / "users" / f"part-{report.shard:05d}.parquet", report.users
+            )
+            writer.add_part(
+                "labels", out / "labels" / f"part-{report.shard:05d}.parquet", report.labels
             )
             writer.add_part(
                 "transactions",

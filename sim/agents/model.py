@@ -16,7 +16,7 @@ import mesa
 import numpy as np
 import pyarrow as pa
 
-from sim.agents import anomalies, money, spending
+from sim.agents import anomalies, identity, money, occasions, rhythm, spending
 from sim.agents.agents import UserAgent, create_state
 from sim.agents.calendar import SimCalendar
 from sim.agents.market import MarketPath
@@ -50,6 +50,7 @@ class ShardModel(mesa.Model):
         user_ids: Global user ids (shard offset + index + 1).
         day_rows: Transactions of the last simulated day, time-ordered.
         goal_events: ``(day, user indices, goal amounts)`` of goals set (day -1: sign-up).
+        labels: Monthly snapshots of the users' personas (the ``labels`` table).
         datacollector: Mesa DataCollector of the daily population metrics.
     """
 
@@ -62,7 +63,7 @@ class ShardModel(mesa.Model):
         self.state = create_state(setup.tables, setup.size, self.rng, setup.calendar, setup.catalog)
         self.user_agents = [UserAgent(self, i) for i in range(setup.size)]
         self.spending = spending.SpendingWorld.create(
-            setup.tables, self.state, setup.catalog, self.rng
+            setup.tables, self.state, setup.catalog, setup.calendar, self.rng
         )
         self.money = money.MoneyWorld.create(
             setup.tables, self.state, setup.calendar, setup.market, setup.catalog, self.rng
@@ -74,6 +75,7 @@ class ShardModel(mesa.Model):
             (-1, holders, self.state.goal_amount[holders].copy())
         ]
         self.metrics: dict = {}
+        self.labels: list[identity.MonthLabels] = []
         self.datacollector = mesa.DataCollector(model_reporters=model_reporters())
 
     def step(self) -> None:
@@ -83,10 +85,17 @@ class ShardModel(mesa.Model):
 
     def simulate_day(self, day: int) -> Rows:
         """All transactions of one day, updating the state (balance, budget, mood, goals)."""
-        state, start = self.state, int(self.day_start[day])
-        if self.calendar.day_of_month[day] == 1:
-            state.month_spend[:] = 0.0
+        state, start, tables = self.state, int(self.day_start[day]), self.tables
+        if self.calendar.day_of_month[day] == 1 and day > 0:
+            money.apply_raises(self.money, day)
+            identity.drift(tables, state, self.rng)
+        if self.calendar.day_of_month[day] == 1 or day == 0:
+            rhythm.new_month(tables, state, self.rng)
+            month = self.calendar.dates[day].astype("datetime64[M]")
+            self.labels.append(identity.MonthLabels.of(month, state))
+        identity.choose_acting(state, self.rng)
         income, paid = money.income_rows(self.money, day, start)
+        state.month_spend[paid] = 0.0  # the budget runs from payday to payday
         self._settle(income)
         fixed = money.fixed_rows(self.money, day, start)
         self._settle(fixed)
@@ -94,12 +103,19 @@ class ShardModel(mesa.Model):
         self._settle(moves)
         money.grow_portfolio(self.money, day)
         spending.update_impulse(self.spending, paid)
-        rates = spending.daily_rates(self.spending, self.calendar, day)
+        big, travellers = occasions.occasion_rows(self.spending, start)
+        rhythm.start_quiet_spells(tables, state, self.rng, travellers)
+        level = rhythm.intensity(tables, state, self.rng)
+        rates = spending.daily_rates(self.spending, self.calendar, day, level)
         normal = spending.everyday_rows(self.spending, rates, start)
+        expected = rates.sum(axis=1) / np.maximum(level, 1e-9)
+        rhythm.record_day(tables, state, np.bincount(normal.user, minlength=state.size), expected)
         odd = anomalies.inject(self.spending, normal, start, self.setup.anomaly_rate)
-        everyday = Rows.concat([normal, odd])
-        self._settle(everyday)
-        state.month_spend += np.bincount(everyday.user, everyday.amount, minlength=state.size)
+        everyday = Rows.concat([normal, big, odd])
+        refunds = occasions.refund_rows(self.spending, start)
+        self._settle(Rows.concat([everyday, refunds]))
+        spent = np.bincount(everyday.user, everyday.amount, minlength=state.size)
+        state.month_spend += spent - np.bincount(refunds.user, refunds.amount, minlength=state.size)
         reached = self._renew_goals(day)
         self.metrics = day_metrics(
             state,
@@ -109,11 +125,12 @@ class ShardModel(mesa.Model):
             fixed=fixed,
             moves=moves,
             income=income,
+            refunds=refunds,
             goals_reached=reached,
             market_index=float(self.setup.market.level[day]),
             is_rest_day=bool(self.calendar.is_rest_day[day]),
         )
-        return Rows.concat([income, fixed, moves, everyday]).sorted_by_time()
+        return Rows.concat([income, fixed, moves, everyday, refunds]).sorted_by_time()
 
     def _settle(self, rows: Rows) -> None:
         """Apply a batch's money flows to the balances."""
@@ -129,6 +146,10 @@ class ShardModel(mesa.Model):
             s.goal_amount[done] = np.round(s.goal_amount[done] * 2, -6)
             self.goal_events.append((day, done, s.goal_amount[done].copy()))
         return len(done)
+
+    def label_table(self) -> pa.Table:
+        """The ``labels`` rows (dominant persona of every user-month so far)."""
+        return identity.label_table(self.tables, self.user_ids, self.labels)
 
     def daily_table(self) -> pa.Table:
         """The collected daily metrics as a ``population_daily`` table."""

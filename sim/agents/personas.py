@@ -68,7 +68,15 @@ class Demographics:
 
 @dataclass(frozen=True, kw_only=True)
 class Income:
-    """Salary (paid on a per-user payday drawn from ``paydays``) and side deposits."""
+    """Salary (paid on a per-user payday drawn from ``paydays``) and side deposits.
+
+    Pay varies: ``salary_noise`` month to month (overtime, deductions), ``holiday_bonus``
+    months of pay with the 설날 and 추석 salaries, ``year_end_bonus`` months of pay in
+    December or January (연말/연초 상여금), a raise of ``annual_raise`` in a month of the
+    user's own; side income (``side_income_per_month`` deposits of median
+    ``side_income_median``, log-sd ``side_income_sigma``) is irregular, and refunds
+    (``refunds_per_month``) return part of an earlier payment.
+    """
 
     monthly_median: float = field(metadata=rule(gt=0))
     sigma: float = field(metadata=rule(ge=0, le=2))
@@ -77,11 +85,32 @@ class Income:
     opening_balance_months: float = field(default=1.0, metadata=rule(ge=0))
     side_income_per_month: float = field(default=0.3, metadata=rule(ge=0))
     side_income_median: float = field(default=50_000, metadata=rule(gt=0))
+    side_income_sigma: float = field(default=1.0, metadata=rule(ge=0, le=3))
+    salary_noise: float = field(default=0.03, metadata=rule(ge=0, le=1))
+    holiday_bonus: float = field(default=0.0, metadata=rule(ge=0, le=5))
+    year_end_bonus: float = field(default=0.0, metadata=rule(ge=0, le=12))
+    annual_raise: float = field(default=0.03, metadata=rule(ge=-0.5, le=1))
+    refunds_per_month: float = field(default=0.15, metadata=rule(ge=0, le=10))
 
 
 @dataclass(frozen=True, kw_only=True)
 class Spending:
-    """Everyday spending: frequency, budget behaviour, mood, merchants and timing."""
+    """Everyday spending: frequency, budget behaviour, mood, merchants and timing.
+
+    Rhythm (see :mod:`sim.agents.rhythm`): a user's daily intensity is drawn from a gamma
+    distribution of shape ``day_shape`` (negative-binomial daily counts, var/mean
+    ``1 + mean / day_shape``), excited by the previous days' purchases (``burst_jump``
+    per purchase relative to the user's rate, decaying by ``burst_decay`` a day), damped
+    to ``quiet_level`` in quiet spells (``quiet_spells_per_year``, median ``quiet_days``
+    long) and scaled per user-month (log-sd ``month_sigma``) and by the calendar's seasons
+    and holidays (``season_amplitude``). ``trip_share`` of a day's payments follow the
+    previous one within minutes (one outing). ``occasions_per_year`` irregular big
+    purchases (trips, electronics, repairs, gifts) cost a median ``occasion_income_share``
+    of monthly income. Merchants follow exploration and preferential return: a payment
+    explores a new merchant with probability ``explore_share · S^-explore_decay`` (``S``:
+    merchants the user knows in the category). ``taste_sigma`` spreads users' category
+    mixes around the persona's.
+    """
 
     txn_per_day: float = field(metadata=rule(gt=0))
     user_sigma: float = field(default=0.3, metadata=rule(ge=0, le=2))
@@ -93,9 +122,22 @@ class Spending:
     holiday_factor: float = field(default=1.0, metadata=rule(gt=0))
     cash_share: float = field(default=0.02, metadata=rule(ge=0, le=1))
     transfer_share: float = field(default=0.03, metadata=rule(ge=0, le=1))
-    explore_share: float = field(default=0.1, metadata=rule(ge=0, le=1))
-    favourite_merchants: int = field(default=4, metadata=rule(ge=1, le=12))
+    explore_share: float = field(default=0.6, metadata=rule(ge=0, le=1))
+    explore_decay: float = field(default=0.21, metadata=rule(ge=0, le=3))
+    favourite_merchants: int = field(default=4, metadata=rule(ge=1, le=16))
     zipf_exponent: float = field(default=1.0, metadata=rule(ge=0, le=4))
+    taste_sigma: float = field(default=0.8, metadata=rule(ge=0, le=3))
+    day_shape: float = field(default=1.5, metadata=rule(gt=0, le=1000))
+    burst_jump: float = field(default=0.25, metadata=rule(ge=0, le=3))
+    burst_decay: float = field(default=0.5, metadata=rule(ge=0, lt=1))
+    trip_share: float = field(default=0.3, metadata=rule(ge=0, lt=1))
+    quiet_spells_per_year: float = field(default=4.0, metadata=rule(ge=0, le=52))
+    quiet_days: float = field(default=4.0, metadata=rule(ge=1, le=120))
+    quiet_level: float = field(default=0.1, metadata=rule(ge=0, le=1))
+    month_sigma: float = field(default=0.25, metadata=rule(ge=0, le=2))
+    season_amplitude: float = field(default=1.0, metadata=rule(ge=0, le=5))
+    occasions_per_year: float = field(default=4.0, metadata=rule(ge=0, le=52))
+    occasion_income_share: float = field(default=0.25, metadata=rule(gt=0, le=10))
     hours: str | list[float] = field(metadata=rule(length=24))
     weekdays: str | list[float] = field(metadata=rule(length=7))
 
@@ -106,7 +148,9 @@ class CategorySpec:
 
     ``hours`` is the hour-of-day profile of its payments (default: the persona's);
     ``ticket_hours`` names a ``[profiles.ticket_hours]`` profile of relative ticket size by
-    hour (default: the same ticket at every hour).
+    hour (default: the same ticket at every hour). ``reach`` is the share of users who buy
+    the category at all (education belongs to some lives, not all); ``floor`` the lowest
+    price paid (public transport: the basic fare).
     """
 
     share: float = field(metadata=rule(ge=0))
@@ -114,6 +158,8 @@ class CategorySpec:
     sigma: float = field(metadata=rule(ge=0, le=3))
     hours: str | list[float] | None = field(default=None, metadata=rule(length=24))
     ticket_hours: str | None = None
+    reach: float = field(default=1.0, metadata=rule(gt=0, le=1))
+    floor: float = field(default=100, metadata=rule(gt=0))
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -135,7 +181,13 @@ class FixedCost:
 
 @dataclass(frozen=True, kw_only=True)
 class Saving:
-    """Moves after payday: savings and investment transfers, and ad-hoc trades."""
+    """Moves after payday: savings and investment transfers, and ad-hoc trades.
+
+    ``savings_rate`` and ``investment_rate`` are the persona's medians: each user's own
+    rates spread around them (log-sd ``rate_sigma``), a month's transfer is skipped with
+    probability ``skip_prob``, and ``withdrawals_per_year`` times a user takes money back
+    out of savings. Transfers and trades never spend the cash a month of living needs.
+    """
 
     savings_rate: float = field(metadata=rule(ge=0, lt=1))
     savings_delay_days: int = field(default=1, metadata=rule(ge=0, le=10))
@@ -143,6 +195,9 @@ class Saving:
     market_sensitivity: float = field(default=0.0, metadata=rule(ge=-20, le=20))
     trade_rate: float = field(default=0.0, metadata=rule(ge=0, le=60))
     trade_median: float = field(default=300_000, metadata=rule(gt=0))
+    rate_sigma: float = field(default=0.6, metadata=rule(ge=0, le=3))
+    skip_prob: float = field(default=0.1, metadata=rule(ge=0, le=1))
+    withdrawals_per_year: float = field(default=0.5, metadata=rule(ge=0, le=52))
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -162,6 +217,19 @@ class AppUsage:
     pages_per_session: float = field(default=3.0, metadata=rule(ge=1))
     notification_read: float = field(default=0.5, metadata=rule(ge=0, le=1))
     after_spend: float = field(default=0.1, metadata=rule(ge=0, le=1))
+
+
+@dataclass(frozen=True, kw_only=True)
+class Mixing:
+    """How pure the persona's users are (see :mod:`sim.agents.identity`).
+
+    ``secondary_weight`` is the mean share of days a user acts as its secondary persona;
+    ``drift_per_year`` the chance a year that a user's life changes (dominant and
+    secondary persona swap).
+    """
+
+    secondary_weight: float = field(default=0.15, metadata=rule(ge=0, lt=1))
+    drift_per_year: float = field(default=0.06, metadata=rule(ge=0, le=12))
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -189,6 +257,7 @@ class Persona:
     goals: Goals
     app: AppUsage
     anomaly: AnomalySpec = field(default_factory=AnomalySpec)
+    mixing: Mixing = field(default_factory=Mixing)
 
 
 @dataclass(frozen=True, eq=False)

@@ -13,12 +13,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from sim.agents import rhythm
 from sim.agents.agents import AgentState
 from sim.agents.calendar import SimCalendar
 from sim.agents.merchants import MerchantCatalog
 from sim.agents.personas import SPEND_CATEGORIES
 from sim.agents.rows import NO_ANOMALY, OUT, Rows
 from sim.agents.sampling import Categorical, round_to, time_of_day, weighted_choice
+from sim.agents.seasons import season_log_factors
 from sim.agents.tables import SPEND_INDEX, PersonaTables
 
 CARD_UNIT = 100
@@ -41,6 +43,7 @@ class SpendingWorld:
     hours: Categorical
     methods: Categorical
     ranks: Categorical
+    season: np.ndarray
     rng: np.random.Generator
 
     @classmethod
@@ -49,9 +52,10 @@ class SpendingWorld:
         tables: PersonaTables,
         state: AgentState,
         catalog: MerchantCatalog,
+        calendar: SimCalendar,
         rng: np.random.Generator,
     ) -> SpendingWorld:
-        """Bundle the shard's pieces with the catalog's everyday vocabulary."""
+        """Bundle the shard's pieces with the catalog's vocabulary and the seasons."""
         ids, cdf = catalog.vocabulary_cdf(SPEND_CATEGORIES)
         return cls(
             tables=tables,
@@ -61,6 +65,7 @@ class SpendingWorld:
             hours=Categorical.of(tables.hour_cdf),
             methods=Categorical.of(tables.method_cdf),
             ranks=Categorical.of(tables.zipf_cdf),
+            season=season_log_factors(calendar),
             rng=rng,
         )
 
@@ -81,10 +86,15 @@ def update_impulse(world: SpendingWorld, paid: np.ndarray) -> None:
     )
 
 
-def daily_rates(world: SpendingWorld, calendar: SimCalendar, day: int) -> np.ndarray:
-    """Expected payments per user and category today, ``(users, categories)``."""
+def daily_rates(
+    world: SpendingWorld, calendar: SimCalendar, day: int, intensity: np.ndarray
+) -> np.ndarray:
+    """Expected payments per user and category today, ``(users, categories)``.
+
+    ``intensity`` is each user's activity multiplier of the day (:mod:`sim.agents.rhythm`).
+    """
     t, s = world.tables, world.state
-    p = s.persona
+    p = s.acting
     holiday = bool(calendar.is_holiday[day])
     weekday = 6 if holiday else int(calendar.weekday[day])
     day_factor = t.weekday[p, weekday] * (t.holiday_factor[p] if holiday else 1.0)
@@ -96,7 +106,9 @@ def daily_rates(world: SpendingWorld, calendar: SimCalendar, day: int) -> np.nda
     disc = budget * liquid * mood
     essential = (0.6 + 0.4 * budget) * (0.75 + 0.25 * liquid)
     factor = np.where(t.discretionary[None, :], disc[:, None], essential[:, None])
-    return (s.rate * day_factor)[:, None] * s.cat_mix * factor
+    season = np.exp(t.season_amplitude[p][:, None] * world.season[day][None, :])
+    acting_rate = t.txn_per_day[p] / t.txn_per_day[s.persona]
+    return (s.rate * acting_rate * day_factor * intensity)[:, None] * s.cat_mix * factor * season
 
 
 def everyday_rows(world: SpendingWorld, rates: np.ndarray, day_start: int) -> Rows:
@@ -106,6 +118,8 @@ def everyday_rows(world: SpendingWorld, rates: np.ndarray, day_start: int) -> Ro
     users = np.repeat(np.arange(len(counts)), counts)
     cats = weighted_choice(rates, users, rng.random(len(users)))
     rows = draw_spending(world, users, cats, day_start)
+    follow = rng.random(len(users)) < world.tables.trip_share[world.state.acting[users]]
+    rows.ts = day_start + rhythm.cluster_outings(users, rows.ts - day_start, follow, rng)
     expected = (rates * world.tables.discretionary[None, :]).sum(axis=1)
     disc = np.bincount(users, weights=world.tables.discretionary[cats], minlength=len(counts))
     world.state.disc_ratio = (disc + 0.5) / (expected + 0.5)
@@ -120,14 +134,15 @@ def draw_spending(
     *,
     hours: np.ndarray | None = None,
     amount_factor: np.ndarray | float = 1.0,
+    amounts: np.ndarray | None = None,
     merchants: np.ndarray | None = None,
     anomaly: np.ndarray | int = NO_ANOMALY,
 ) -> Rows:
     """Payments of given users in given spend categories on one day.
 
     Time of day, amount (its ticket multiplier at that hour included), merchant and method
-    follow the persona and the user unless given; anomaly injection overrides one of them
-    and nothing else.
+    follow the user's acting persona of the day and the user unless given; anomaly
+    injection overrides one of them and nothing else.
 
     Args:
         world: The shard's spending world.
@@ -136,12 +151,14 @@ def draw_spending(
         day_start: Epoch seconds of the day's midnight.
         hours: Hour of day per payment (default: the persona's profile).
         amount_factor: Multiplier on the drawn amount.
+        amounts: KRW amounts instead of the category's draw (occasions).
         merchants: Merchant ids (default: favourites, sometimes another merchant).
         anomaly: Anomaly kind code(s) for the label.
     """
     t, s, rng = world.tables, world.state, world.rng
     n = len(users)
-    p = s.persona[users].astype(np.int64)
+    p = s.acting[users].astype(np.int64)
+    p = np.where(t.cat_share[p, cats] > 0, p, s.persona[users])  # a category only it buys
     pc = p * N_CATEGORIES + cats
     if hours is None:
         hours = world.hours.draw(pc, rng.random(n))
@@ -149,6 +166,7 @@ def draw_spending(
     log_amount = t.cat_sigma[p, cats] * rng.standard_normal(n)
     raw = t.cat_median[p, cats] * s.amount_scale[users] * np.exp(log_amount) * amount_factor
     raw *= t.ticket_by_hour[p, cats, hours]
+    raw = np.maximum(raw, t.cat_floor[p, cats]) if amounts is None else amounts
     if merchants is None:
         merchants = pick_merchants(world, users, cats)
     method = world.methods.draw(pc, rng.random(n))

@@ -79,6 +79,8 @@ class PersonaTables:
     cat_share: np.ndarray
     cat_median: np.ndarray
     cat_sigma: np.ndarray
+    cat_reach: np.ndarray
+    cat_floor: np.ndarray
     discretionary: np.ndarray
     hour_weights: np.ndarray
     hour_cdf: np.ndarray
@@ -104,7 +106,16 @@ class PersonaTables:
         raise AttributeError(name)
 
 
-_SCALAR_SECTIONS = ("income", "spending", "saving", "goals", "app", "anomaly", "demographics")
+_SCALAR_SECTIONS = (
+    "income",
+    "spending",
+    "saving",
+    "goals",
+    "app",
+    "anomaly",
+    "demographics",
+    "mixing",
+)
 
 
 def ticket_multipliers(personas: PersonaSet, hours: np.ndarray) -> np.ndarray:
@@ -147,6 +158,8 @@ def compile_personas(personas: PersonaSet, catalog: MerchantCatalog) -> PersonaT
     cat_share = np.zeros((len(plist), n_cat))
     cat_median = np.ones((len(plist), n_cat))
     cat_sigma = np.zeros((len(plist), n_cat))
+    cat_reach = np.ones((len(plist), n_cat))
+    cat_floor = np.full((len(plist), n_cat), 100.0)
     hours = np.zeros((len(plist), n_cat, 24))
     methods = np.zeros((len(plist), n_cat, len(METHODS)))
     for i, persona in enumerate(plist):
@@ -157,6 +170,8 @@ def compile_personas(personas: PersonaSet, catalog: MerchantCatalog) -> PersonaT
                 cat_share[i, j] = spec.share
                 cat_median[i, j] = spec.median
                 cat_sigma[i, j] = spec.sigma
+                cat_reach[i, j] = spec.reach
+                cat_floor[i, j] = spec.floor
             hours[i, j] = personas.hours_of(spec.hours) if spec and spec.hours else base_hours
             s = persona.spending
             if category == "transfer":
@@ -208,6 +223,8 @@ def compile_personas(personas: PersonaSet, catalog: MerchantCatalog) -> PersonaT
         cat_share=cat_share,
         cat_median=cat_median,
         cat_sigma=cat_sigma,
+        cat_reach=cat_reach,
+        cat_floor=cat_floor,
         discretionary=np.array([c in DISCRETIONARY for c in SPEND_CATEGORIES]),
         hour_weights=hours,
         hour_cdf=make_cdf(hours.reshape(-1, 24)),

@@ -32,7 +32,11 @@ def agent_id(seed: int, user_id: int) -> str:
 
 
 def users_table(model: ShardModel, seed: int) -> pa.Table:
-    """The shard's ``users`` rows (contract columns plus style, name, payday, agent_id)."""
+    """The shard's ``users`` rows (contract columns plus style, name, payday, agent_id).
+
+    Persona, type, style and income are those at sign-up; how they changed later is in
+    the ``labels`` table (:mod:`sim.agents.identity`).
+    """
     s, t = model.state, model.tables
     female_names, male_names = name_pool(seed)
     names = np.where(
@@ -41,20 +45,20 @@ def users_table(model: ShardModel, seed: int) -> pa.Table:
         np.asarray(male_names, dtype=object)[s.name_index],
     )
     persona = pa.DictionaryArray.from_arrays(
-        pa.array(s.persona.astype(np.int32)), pa.array(t.names)
+        pa.array(s.first_persona.astype(np.int32)), pa.array(t.names)
     )
     return pa.table(
         {
             "user_id": pa.array(model.user_ids),
             "persona": persona.cast(pa.string()),
-            "spending_type": pa.array(np.asarray(t.spending_types, dtype=object)[s.persona]),
+            "spending_type": pa.array(np.asarray(t.spending_types, dtype=object)[s.first_persona]),
             "age": pa.array(s.age.astype(np.int16)),
             "gender": pa.array(np.where(s.female, "f", "m")),
             "occupation": pa.array(np.asarray(t.occupation_names, dtype=object)[s.occupation]),
             "region": pa.array(np.asarray(t.region_names, dtype=object)[s.region]),
-            "monthly_income": pa.array(np.round(s.income, -4).astype(np.int64)),
+            "monthly_income": pa.array(np.round(s.first_income, -4).astype(np.int64)),
             "signup_at": pa.array((s.signup_at * 1_000_000).astype("datetime64[us]")),
-            "style": pa.array(np.asarray(t.styles, dtype=object)[s.persona]),
+            "style": pa.array(np.asarray(t.styles, dtype=object)[s.first_persona]),
             "name": pa.array(names, type=pa.string()),
             "payday": pa.array(s.payday.astype(np.int8)),
             "agent_id": pa.array([agent_id(seed, int(u)) for u in model.user_ids]),

@@ -11,12 +11,16 @@ from sim.agents.personas import SPEND_CATEGORIES
 from sim.agents.population import Population
 from sim.agents.spending import update_impulse
 
-SHARE_TOLERANCE = 0.03
-"""Max absolute error of a category's share of a persona's payments."""
-HOUR_TVD_TOLERANCE = 0.04
-"""Max total-variation distance between a persona's hour histogram and its spec."""
+SHARE_TOLERANCE = 0.05
+"""Max absolute error of a category's share of a persona's payments (the spec is the base
+mix: mood, budgets, seasons and days lived as the secondary persona move it a little)."""
+HOUR_TVD_TOLERANCE = 0.08
+"""Max total-variation distance between a persona's hour histogram and its spec (outings
+and days lived as the secondary persona blur it)."""
 MEDIAN_RATIO = (0.8, 1.25)
 """Allowed observed/spec ratio of a category's median amount (user spread included)."""
+OCCASION_CATEGORIES = ("shopping", "living", "travel", "etc")
+"""Categories whose medians include the occasional big purchases (checked separately)."""
 SEOUL_COFFEE_MEAN_TICKET = 7728
 
 
@@ -63,7 +67,7 @@ def test_amounts_match_the_spec(normal_payments, quarter_population, persona_ind
         medians = rows.groupby("category").amount.median()
         counts = rows.category.value_counts()
         for category, median in medians.items():
-            if counts[category] < 200:
+            if counts[category] < 200 or category in OCCASION_CATEGORIES:
                 continue
             spec = tables.cat_median[i, SPEND_CATEGORIES.index(category)]
             assert MEDIAN_RATIO[0] < median / spec < MEDIAN_RATIO[1], (name, category)
@@ -119,7 +123,8 @@ def test_savers_move_money_to_savings_after_payday(quarter_frames):
     tx, users = quarter_frames
     savers = set(users[users.spending_type == "saver"].user_id)
     salary = tx[(tx.category == "income") & (tx.merchant == "급여") & tx.user_id.isin(savers)]
-    savings = tx[(tx.category == "savings") & tx.user_id.isin(savers)]
+    moves = tx[(tx.category == "savings") & tx.user_id.isin(savers)]
+    savings = moves[moves.direction == "out"]
     assert len(savings) > 0.8 * len(salary)
     paid = pd.DataFrame({"user_id": salary.user_id, "paid": salary.ts.dt.normalize()})
     moved = pd.DataFrame({"user_id": savings.user_id, "day": savings.ts.dt.normalize()})
@@ -132,7 +137,9 @@ def test_savers_move_money_to_savings_after_payday(quarter_frames):
         direction="backward",
     ).dropna()
     assert ((lag.day - lag.paid).dt.days <= 3).mean() > 0.95
-    assert (savings.method == "transfer").all() and (savings.direction == "out").all()
+    assert (moves.method == "transfer").all()
+    withdrawn = moves[moves.direction == "in"]
+    assert 0 < len(withdrawn) < 0.2 * len(savings)  # now and then money goes back
 
 
 def test_friends_splurging_raises_the_impulse_level(quarter_population):

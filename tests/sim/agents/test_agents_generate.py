@@ -30,7 +30,7 @@ def test_same_seed_same_bytes_whatever_the_workers(tmp_path):
     one = generate_dataset(tmp_path / "one", **TINY, workers=1, progress=False)
     two = generate_dataset(tmp_path / "two", **TINY, workers=2, progress=False)
     assert _digests(tmp_path / "one") == _digests(tmp_path / "two")
-    assert len(_digests(tmp_path / "one")) == 3 + 3 + 1
+    assert len(_digests(tmp_path / "one")) == 3 + 3 + 3 + 1  # users, labels, transactions, daily
     assert one["run"]["workers"] == 1 and two["run"]["workers"] == 2
     assert {k: v for k, v in one.items() if k != "run"} == {
         k: v for k, v in two.items() if k != "run"
