@@ -25,6 +25,8 @@ REWIRE = 0.1
 ROUND_UNITS = np.array([10_000.0, 1_000.0, 100.0])
 """How users round their savings and investment transfers, and how many do (below)."""
 ROUND_UNIT_SHARES = np.array([0.6, 0.3, 0.1])
+MAX_FIXED_SHARE = 0.45
+"""Nobody commits more than this share of pay to auto-debits (rent is chosen to fit)."""
 MAX_RATE = 0.8
 """No user saves or invests more than this share of pay by habit."""
 RAISE_MONTHS = np.array([0.45, 0.05, 0.25, 0.05, 0.03, 0.03, 0.05, 0.03, 0.02, 0.02, 0.01, 0.01])
@@ -155,6 +157,9 @@ def create_state(
     month_spend = budget * elapsed * np.exp(0.3 * rng.standard_normal(n))
     opening = np.round(income * t.opening_balance_months[persona] * rng.uniform(0.5, 1.5, n), -3)
     monthly_fixed = np.bincount(fixed["fixed_user"], fixed["fixed_amount"], minlength=n)
+    affordable = np.minimum(1.0, MAX_FIXED_SHARE * income / np.maximum(monthly_fixed, 1.0))
+    fixed["fixed_amount"] = fixed["fixed_amount"] * affordable[fixed["fixed_user"]]
+    monthly_fixed = monthly_fixed * affordable
     rates = _saving_rates(tables, persona, rng)
     secondary, mix_weight = draw_secondary(tables, persona, age, rng)
     return AgentState(

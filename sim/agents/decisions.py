@@ -5,8 +5,9 @@ shard simulation as ``monilab generate``, so for a seed the ``add_spending`` pay
 agent are exactly that agent's offline transaction rows (same ``txn_id`` order, amounts,
 merchants, times). Sessions come from the persona's app usage: some open shortly after a
 payment (``after_spend``), the rest follow the persona's hour and weekday profiles up to
-``sessions_per_week``; each session logs in, syncs the payments made since the last one
-(``add_spending``, like a mydata refresh), views pages, maybe reads notifications or sets a
+the user's own engagement (lognormal around ``sessions_per_week``) on bursty days; each
+session logs in, syncs the payments made since the last one (``add_spending``, like a
+mydata refresh), views pages (a geometric number), maybe reads notifications or sets a
 goal (when the agent reached its goal), and logs out. The stream starts with ``signup``
 (which leaves the agent logged in), ``mydata_start``, the initial ``set_goal`` of goal
 holders, and ``logout``; afterwards every action other than ``login`` happens between a
@@ -119,12 +120,16 @@ def _session_starts(pop: Population, shard: int, local: int, pay_ts: np.ndarray)
     data = pop.shard(shard)
     t, p = pop.tables, int(data.model.state.persona[local])
     rng = generator(pop.seed, DECISIONS, shard, local)
-    triggered = pay_ts[rng.random(len(pay_ts)) < t.after_spend[p]]
+    sigma = t.engagement_sigma[p]
+    engagement = np.exp(sigma * rng.standard_normal() - sigma**2 / 2)
+    triggered = pay_ts[rng.random(len(pay_ts)) < min(1.0, t.after_spend[p] * engagement)]
     triggered = triggered + 30 + rng.exponential(TRIGGER_DELAY_S, len(triggered))
-    wanted = t.sessions_per_week[p] * pop.days / 7.0
+    wanted = t.sessions_per_week[p] * engagement * pop.days / 7.0
     browse_rate = max(0.0, wanted - len(triggered)) / pop.days
     cal = pop.calendar
-    per_day = rng.poisson(browse_rate * t.weekday[p, cal.weekday.astype(int)])
+    shape = t.session_day_shape[p]
+    bursty = rng.gamma(shape, 1.0 / shape, pop.days)
+    per_day = rng.poisson(browse_rate * bursty * t.weekday[p, cal.weekday.astype(int)])
     days = np.repeat(np.arange(pop.days), per_day)
     hour_cdf = t.base_hour_cdf[p]
     hours = np.searchsorted(hour_cdf, rng.random(len(days)), side="right")
@@ -205,7 +210,8 @@ def agent_actions(pop: Population, index: int) -> Iterator[Action]:
 
 
 def _page_count(rng: np.random.Generator, tables: Any, persona: int) -> int:
-    return 1 + int(rng.poisson(max(0.0, tables.pages_per_session[persona] - 1)))
+    """1 + a geometric number of further pages (mean ``pages_per_session``)."""
+    return 1 + int(rng.negative_binomial(1, 1.0 / tables.pages_per_session[persona]))
 
 
 def _page_payload(kind: str, clock: int) -> dict[str, str]:

@@ -211,12 +211,20 @@ class Goals:
 
 @dataclass(frozen=True, kw_only=True)
 class AppUsage:
-    """How the persona uses the Moni app."""
+    """How the persona uses the Moni app.
+
+    Use is uneven: each user's engagement is lognormal around ``sessions_per_week``
+    (log-sd ``engagement_sigma``: a few heavy users, many light ones), days are bursty
+    (a gamma day intensity of shape ``session_day_shape``), and pages per session are
+    geometric around ``pages_per_session``.
+    """
 
     sessions_per_week: float = field(metadata=rule(ge=0))
     pages_per_session: float = field(default=3.0, metadata=rule(ge=1))
     notification_read: float = field(default=0.5, metadata=rule(ge=0, le=1))
     after_spend: float = field(default=0.1, metadata=rule(ge=0, le=1))
+    engagement_sigma: float = field(default=0.9, metadata=rule(ge=0, le=3))
+    session_day_shape: float = field(default=0.5, metadata=rule(gt=0, le=1000))
 
 
 @dataclass(frozen=True, kw_only=True)

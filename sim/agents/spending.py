@@ -2,8 +2,9 @@
 
 Behaviour follows state: the rate of each category falls as the month's budget runs out
 (hard for disciplined personas, barely for YOLO ones), discretionary categories follow the
-impulse level (raised on payday and by friends' splurges, decaying daily), and an
-overdrawn balance damps spending. :func:`draw_spending` is the single place where a
+impulse level (raised on payday and by friends' splurges, decaying daily), and spending
+is damped as cash runs low (hard in overdraft): budgets bind. :func:`draw_spending` is
+the single place where a
 payment's time, amount, merchant and method are drawn, for normal and anomalous rows alike.
 """
 
@@ -29,6 +30,10 @@ BUDGET_SLOWDOWN = 0.25
 """Spending starts to slow when less than this share of the month's budget is left."""
 IMPULSE_NOISE = 0.05
 """Daily random shock of the impulse level."""
+LIQUIDITY_SLOPE = 2.0
+"""Spending is damped as cash runs low: ``0.5 + slope × balance / income`` (clipped)."""
+MIN_LIQUID = 0.05
+"""Discretionary spending never stops entirely, even deep in overdraft."""
 N_CATEGORIES = len(SPEND_CATEGORIES)
 
 
@@ -101,7 +106,7 @@ def daily_rates(
     left = 1.0 - s.month_spend / s.budget
     floor = 1.0 - t.discipline[p]
     budget = floor + (1.0 - floor) * np.clip(left / BUDGET_SLOWDOWN, 0.0, 1.0)
-    liquid = np.where(s.balance < 0, 0.5, 1.0)
+    liquid = np.clip(0.5 + LIQUIDITY_SLOPE * s.balance / s.income, MIN_LIQUID, 1.0)
     mood = np.clip(np.exp(s.impulse), 0.3, 4.0)
     disc = budget * liquid * mood
     essential = (0.6 + 0.4 * budget) * (0.75 + 0.25 * liquid)

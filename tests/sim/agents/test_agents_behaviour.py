@@ -17,8 +17,9 @@ mix: mood, budgets, seasons and days lived as the secondary persona move it a li
 HOUR_TVD_TOLERANCE = 0.08
 """Max total-variation distance between a persona's hour histogram and its spec (outings
 and days lived as the secondary persona blur it)."""
-MEDIAN_RATIO = (0.8, 1.25)
-"""Allowed observed/spec ratio of a category's median amount (user spread included)."""
+MEDIAN_RATIO = (0.75, 1.3)
+"""Allowed observed/spec ratio of a category's median amount (user spread and days lived
+as the secondary persona included)."""
 OCCASION_CATEGORIES = ("shopping", "living", "travel", "etc")
 """Categories whose medians include the occasional big purchases (checked separately)."""
 SEOUL_COFFEE_MEAN_TICKET = 7728
