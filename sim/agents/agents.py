@@ -44,9 +44,9 @@ class AgentState:
     """Every user's attributes and state in a shard, one array per quantity.
 
     Static: persona, demographics (name index into the seed's name pool, sign-up time),
-    payday, budget, spending rate and taste (the categories in the user's life), favourite
-    merchants, friends, fixed costs, savings/brokerage accounts, own savings and
-    investment rates, rounding habit, reserve (a month of living), raise and bonus months.
+    payday, budget, spending rate and taste (the categories in the user's life), friends,
+    fixed costs, savings/brokerage accounts, own savings and investment rates, rounding
+    habit, reserve (a month of living), raise and bonus months.
     Identity (:mod:`sim.agents.identity`): the persona and income at sign-up, the
     secondary persona and mixing weight, today's acting persona; ``persona`` is the
     dominant one and changes when a user's life does.
@@ -68,7 +68,6 @@ class AgentState:
     rate: np.ndarray
     amount_scale: np.ndarray
     cat_mix: np.ndarray
-    favourites: np.ndarray
     friends: np.ndarray
     savings_merchant: np.ndarray
     invest_merchant: np.ndarray
@@ -140,7 +139,6 @@ def create_state(
         AMOUNT_SIGMA * rng.standard_normal(n)
     )
     cat_mix = _category_mix(tables, persona, rng)
-    favourites = catalog.favourites(SPEND_CATEGORIES, n, t.slots, rng)
     friends = small_world(n, FRIENDS, REWIRE, rng)
     savings_merchant = _pick(catalog, "savings", n, rng)
     invest_merchant = _pick(catalog, "investment", n, rng)
@@ -176,7 +174,6 @@ def create_state(
         rate=rate,
         amount_scale=amount_scale,
         cat_mix=cat_mix,
-        favourites=favourites,
         friends=friends,
         savings_merchant=savings_merchant,
         invest_merchant=invest_merchant,

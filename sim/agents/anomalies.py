@@ -10,7 +10,7 @@ episodes per normal payment, scaled by the persona's propensity. Kinds
 - ``unusual_category``: a category the user almost never buys (not P2P transfers), at
   1.5-4× its amount;
 - ``unusual_hour``: a usual payment at 1-4 h at night, at 2-5× the amount;
-- ``new_merchant_large``: a merchant outside the user's favourites at 5-15× the amount;
+- ``new_merchant_large``: a merchant the user does not know at 5-15× the amount;
 - ``duplicate_charge``: one of the day's payments charged again 5-180 s later.
 
 No leak: every anomalous row is drawn by :func:`~sim.agents.spending.draw_spending` like a
@@ -104,7 +104,7 @@ def _unusual_category(
     rare = np.argsort(mix, axis=1, kind="stable")[:, :3]
     cats = rare[np.arange(len(users)), world.rng.integers(0, 3, len(users))]
     factor = _log_uniform(world.rng, 1.5, 4, len(users))
-    merchants = vocabulary_merchants(world, cats)
+    merchants = vocabulary_merchants(world, users, cats)
     return draw_spending(
         world, users, cats, day_start, amount_factor=factor, merchants=merchants, anomaly=code
     )
@@ -130,13 +130,12 @@ def _new_merchant_large(
     world: SpendingWorld, users: np.ndarray, normal: Rows, day_start: int, code: int
 ) -> Rows:
     cats = _usual_category(world, users)
-    favourites = world.state.favourites[users, cats, :]
-    merchants = vocabulary_merchants(world, cats)
+    merchants = vocabulary_merchants(world, users, cats)
     for _ in range(4):
-        known = (favourites == merchants[:, None]).any(axis=1)
+        known = world.repertoire.knows(users, cats, merchants)
         if not known.any():
             break
-        merchants = np.where(known, vocabulary_merchants(world, cats), merchants)
+        merchants = np.where(known, vocabulary_merchants(world, users, cats), merchants)
     factor = _log_uniform(world.rng, 5, 15, len(users))
     return draw_spending(
         world, users, cats, day_start, amount_factor=factor, merchants=merchants, anomaly=code

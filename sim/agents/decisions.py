@@ -128,11 +128,14 @@ def _session_starts(pop: Population, shard: int, local: int, pay_ts: np.ndarray)
     browse_rate = max(0.0, wanted - len(triggered)) / pop.days
     cal = pop.calendar
     shape = t.session_day_shape[p]
-    bursty = rng.gamma(shape, 1.0 / shape, pop.days)
+    weeks = rng.gamma(1.0, 1.0, pop.days // 7 + 1)  # busy and quiet weeks
+    bursty = rng.gamma(shape, 1.0 / shape, pop.days) * np.repeat(weeks, 7)[: pop.days]
     per_day = rng.poisson(browse_rate * bursty * t.weekday[p, cal.weekday.astype(int)])
     days = np.repeat(np.arange(pop.days), per_day)
     hour_cdf = t.base_hour_cdf[p]
     hours = np.searchsorted(hour_cdf, rng.random(len(days)), side="right")
+    night = rng.random(len(days)) < t.night_share[p]
+    hours[night] = rng.integers(0, 6, int(night.sum()))
     day_start = cal.dates.astype("datetime64[s]").astype(np.int64)
     browse = day_start[days] + hours * 3600 + rng.integers(0, 3600, len(days))
     starts = np.sort(np.concatenate([triggered, browse]).astype(np.int64))

@@ -22,6 +22,7 @@ from sim.agents.calendar import SimCalendar
 from sim.agents.market import MarketPath
 from sim.agents.merchants import MerchantCatalog
 from sim.agents.metrics import POPULATION_DAILY, day_metrics, model_reporters
+from sim.agents.repertoire import RegionalVocabulary
 from sim.agents.rows import IN, OUT, Rows
 from sim.agents.tables import PersonaTables
 
@@ -32,6 +33,7 @@ class ShardSetup:
 
     tables: PersonaTables
     catalog: MerchantCatalog
+    vocabulary: RegionalVocabulary
     calendar: SimCalendar
     market: MarketPath
     index: int
@@ -63,7 +65,7 @@ class ShardModel(mesa.Model):
         self.state = create_state(setup.tables, setup.size, self.rng, setup.calendar, setup.catalog)
         self.user_agents = [UserAgent(self, i) for i in range(setup.size)]
         self.spending = spending.SpendingWorld.create(
-            setup.tables, self.state, setup.catalog, setup.calendar, self.rng
+            setup.tables, self.state, setup.catalog, setup.vocabulary, setup.calendar, self.rng
         )
         self.money = money.MoneyWorld.create(
             setup.tables, self.state, setup.calendar, setup.market, setup.catalog, self.rng

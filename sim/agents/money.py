@@ -34,7 +34,7 @@ DAYS_PER_MONTH = 30.4
 TRADING_DAYS_PER_MONTH = 21.0
 BONUS_LEAD_DAYS = 28
 """A salary paid up to this many days before 설날 or 추석 carries the 명절 bonus."""
-TRADE_SPARE_SHARE = 0.5
+TRADE_SPARE_SHARE = 0.3
 """At most this share of the cash above the reserve goes into one ad-hoc trade."""
 
 

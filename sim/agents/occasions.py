@@ -21,7 +21,7 @@ from sim.agents.rows import IN, Rows
 from sim.agents.sampling import weighted_choice
 from sim.agents.spending import SpendingWorld, draw_spending
 
-OCCASION_WEIGHTS: dict[str, float] = {"travel": 0.3, "shopping": 0.35, "living": 0.15, "etc": 0.2}
+OCCASION_WEIGHTS: dict[str, float] = {"travel": 0.15, "shopping": 0.3, "living": 0.25, "etc": 0.3}
 """Relative frequency of each kind of occasion (among the categories a user buys)."""
 OCCASION_SIGMA = 0.8
 """Log-sd of occasion amounts around their median."""

@@ -126,18 +126,18 @@ class Spending:
     explore_decay: float = field(default=0.21, metadata=rule(ge=0, le=3))
     favourite_merchants: int = field(default=4, metadata=rule(ge=1, le=16))
     zipf_exponent: float = field(default=1.0, metadata=rule(ge=0, le=4))
-    taste_sigma: float = field(default=0.8, metadata=rule(ge=0, le=3))
+    taste_sigma: float = field(default=0.9, metadata=rule(ge=0, le=3))
     day_shape: float = field(default=1.5, metadata=rule(gt=0, le=1000))
     burst_jump: float = field(default=0.25, metadata=rule(ge=0, le=3))
     burst_decay: float = field(default=0.5, metadata=rule(ge=0, lt=1))
     trip_share: float = field(default=0.3, metadata=rule(ge=0, lt=1))
-    quiet_spells_per_year: float = field(default=4.0, metadata=rule(ge=0, le=52))
-    quiet_days: float = field(default=4.0, metadata=rule(ge=1, le=120))
+    quiet_spells_per_year: float = field(default=5.0, metadata=rule(ge=0, le=52))
+    quiet_days: float = field(default=5.0, metadata=rule(ge=1, le=120))
     quiet_level: float = field(default=0.1, metadata=rule(ge=0, le=1))
-    month_sigma: float = field(default=0.25, metadata=rule(ge=0, le=2))
+    month_sigma: float = field(default=0.3, metadata=rule(ge=0, le=2))
     season_amplitude: float = field(default=1.0, metadata=rule(ge=0, le=5))
     occasions_per_year: float = field(default=4.0, metadata=rule(ge=0, le=52))
-    occasion_income_share: float = field(default=0.25, metadata=rule(gt=0, le=10))
+    occasion_income_share: float = field(default=0.12, metadata=rule(gt=0, le=10))
     hours: str | list[float] = field(metadata=rule(length=24))
     weekdays: str | list[float] = field(metadata=rule(length=7))
 
@@ -215,7 +215,8 @@ class AppUsage:
 
     Use is uneven: each user's engagement is lognormal around ``sessions_per_week``
     (log-sd ``engagement_sigma``: a few heavy users, many light ones), days are bursty
-    (a gamma day intensity of shape ``session_day_shape``), and pages per session are
+    (a gamma day intensity of shape ``session_day_shape``), ``night_share`` of the browsing
+    sessions start between midnight and 6 (phones in bed), and pages per session are
     geometric around ``pages_per_session``.
     """
 
@@ -224,7 +225,8 @@ class AppUsage:
     notification_read: float = field(default=0.5, metadata=rule(ge=0, le=1))
     after_spend: float = field(default=0.1, metadata=rule(ge=0, le=1))
     engagement_sigma: float = field(default=0.9, metadata=rule(ge=0, le=3))
-    session_day_shape: float = field(default=0.5, metadata=rule(gt=0, le=1000))
+    session_day_shape: float = field(default=0.3, metadata=rule(gt=0, le=1000))
+    night_share: float = field(default=0.03, metadata=rule(ge=0, le=1))
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -26,7 +26,8 @@ from sim.agents.decisions import Action, activity_profile, agent_actions
 from sim.agents.market import MarketPath, simulate_market
 from sim.agents.merchants import MerchantCatalog, default_catalog
 from sim.agents.model import ShardModel, ShardSetup
-from sim.agents.personas import PersonaSet, default_personas, load_personas
+from sim.agents.personas import SPEND_CATEGORIES, PersonaSet, default_personas, load_personas
+from sim.agents.repertoire import RegionalVocabulary
 from sim.agents.rows import Rows, to_arrow
 from sim.agents.seeds import ENVIRONMENT, SHARD, generator, seed_sequence
 from sim.agents.tables import PersonaTables, compile_personas
@@ -142,6 +143,9 @@ class Population:
         self.shard_size = int(shard_size)
         self.catalog = catalog or default_catalog()
         self.tables: PersonaTables = compile_personas(personas, self.catalog)
+        self.vocabulary = RegionalVocabulary.of(
+            self.catalog, SPEND_CATEGORIES, self.tables.region_names
+        )
         self.calendar = SimCalendar(self.start, days)
         self.market: MarketPath = simulate_market(
             self.calendar.is_rest_day, generator(seed, ENVIRONMENT)
@@ -205,6 +209,7 @@ class Population:
             ShardSetup(
                 tables=self.tables,
                 catalog=self.catalog,
+                vocabulary=self.vocabulary,
                 calendar=self.calendar,
                 market=self.market,
                 index=shard,

@@ -97,7 +97,7 @@ def cluster_outings(
     n = len(users)
     if n == 0:
         return seconds
-    order = np.lexsort((seconds, users))
+    order = np.argsort(users.astype(np.int64) * DAY_S + seconds)  # by user, then time
     u, sec, joins = users[order], seconds[order], follow[order].copy()
     joins[0] = False
     joins[1:] &= u[1:] == u[:-1]

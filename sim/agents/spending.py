@@ -19,6 +19,7 @@ from sim.agents.agents import AgentState
 from sim.agents.calendar import SimCalendar
 from sim.agents.merchants import MerchantCatalog
 from sim.agents.personas import SPEND_CATEGORIES
+from sim.agents.repertoire import RegionalVocabulary, Repertoire
 from sim.agents.rows import NO_ANOMALY, OUT, Rows
 from sim.agents.sampling import Categorical, round_to, time_of_day, weighted_choice
 from sim.agents.seasons import season_log_factors
@@ -28,6 +29,8 @@ CARD_UNIT = 100
 """Everyday amounts are rounded to 100 KRW."""
 BUDGET_SLOWDOWN = 0.25
 """Spending starts to slow when less than this share of the month's budget is left."""
+REPERTOIRE_SLOTS = 16
+"""Merchants a user remembers per category (the least visited is forgotten first)."""
 IMPULSE_NOISE = 0.05
 """Daily random shock of the impulse level."""
 LIQUIDITY_SLOPE = 2.0
@@ -43,11 +46,9 @@ class SpendingWorld:
 
     tables: PersonaTables
     state: AgentState
-    vocab_ids: np.ndarray
-    vocab: Categorical
+    repertoire: Repertoire
     hours: Categorical
     methods: Categorical
-    ranks: Categorical
     season: np.ndarray
     rng: np.random.Generator
 
@@ -57,19 +58,28 @@ class SpendingWorld:
         tables: PersonaTables,
         state: AgentState,
         catalog: MerchantCatalog,
+        vocabulary: RegionalVocabulary,
         calendar: SimCalendar,
         rng: np.random.Generator,
     ) -> SpendingWorld:
-        """Bundle the shard's pieces with the catalog's vocabulary and the seasons."""
-        ids, cdf = catalog.vocabulary_cdf(SPEND_CATEGORIES)
+        """Bundle the shard's pieces with the users' merchant repertoires and the seasons."""
+        p = state.persona
+        repertoire = Repertoire.create(
+            catalog,
+            state.region,
+            SPEND_CATEGORIES,
+            REPERTOIRE_SLOTS,
+            tables.favourite_merchants[p].astype(np.int64),
+            rng,
+            concentration=tables.zipf_exponent[p],
+            vocabulary=vocabulary,
+        )
         return cls(
             tables=tables,
             state=state,
-            vocab_ids=ids,
-            vocab=Categorical.of(cdf),
+            repertoire=repertoire,
             hours=Categorical.of(tables.hour_cdf),
             methods=Categorical.of(tables.method_cdf),
-            ranks=Categorical.of(tables.zipf_cdf),
             season=season_log_factors(calendar),
             rng=rng,
         )
@@ -157,7 +167,7 @@ def draw_spending(
         hours: Hour of day per payment (default: the persona's profile).
         amount_factor: Multiplier on the drawn amount.
         amounts: KRW amounts instead of the category's draw (occasions).
-        merchants: Merchant ids (default: favourites, sometimes another merchant).
+        merchants: Merchant ids (default: the user's repertoire, sometimes a new one).
         anomaly: Anomaly kind code(s) for the label.
     """
     t, s, rng = world.tables, world.state, world.rng
@@ -188,17 +198,13 @@ def draw_spending(
 
 
 def pick_merchants(world: SpendingWorld, users: np.ndarray, cats: np.ndarray) -> np.ndarray:
-    """A favourite merchant (Zipf over the user's ranking) or, sometimes, any merchant."""
-    t, s, rng = world.tables, world.state, world.rng
-    p = s.persona[users]
-    slot = world.ranks.draw(p, rng.random(len(users)))
-    merchants = s.favourites[users, cats, slot]
-    explore = np.flatnonzero(rng.random(len(users)) < t.explore_share[p])
-    merchants[explore] = vocabulary_merchants(world, cats[explore])
-    return merchants
+    """Merchants by exploration and preferential return (:mod:`sim.agents.repertoire`)."""
+    p = world.state.persona[users]
+    t = world.tables
+    return world.repertoire.pick(users, cats, t.explore_share[p], t.explore_decay[p], world.rng)
 
 
-def vocabulary_merchants(world: SpendingWorld, cats: np.ndarray) -> np.ndarray:
-    """Merchants drawn by everyday popularity within each payment's category."""
-    column = world.vocab.draw(cats, world.rng.random(len(cats)))
-    return world.vocab_ids[cats, column]
+def vocabulary_merchants(world: SpendingWorld, users: np.ndarray, cats: np.ndarray) -> np.ndarray:
+    """Merchants drawn by popularity among those of each user's region and category."""
+    group = world.repertoire.group[users] + cats
+    return world.repertoire.vocabulary.draw(group, world.rng.random(len(cats)))

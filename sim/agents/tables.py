@@ -87,7 +87,6 @@ class PersonaTables:
     ticket_by_hour: np.ndarray
     base_hour_cdf: np.ndarray
     method_cdf: np.ndarray
-    zipf_cdf: np.ndarray
     payday_values: np.ndarray
     payday_cdf: np.ndarray
     income_source: np.ndarray
@@ -96,7 +95,6 @@ class PersonaTables:
     region_names: tuple[str, ...]
     region_cdf: np.ndarray
     fixed: FixedCostTable
-    slots: int
 
     def __getattr__(self, name: str) -> np.ndarray:
         """Per-persona scalar parameters by field name (``tables.txn_per_day``)."""
@@ -184,13 +182,6 @@ def compile_personas(personas: PersonaSet, catalog: MerchantCatalog) -> PersonaT
     hours /= hours.sum(axis=2, keepdims=True)
     ticket_by_hour = ticket_multipliers(personas, hours)
 
-    slots = max(p.spending.favourite_merchants for p in plist)
-    ranks = np.arange(1, slots + 1, dtype=float)
-    zipf = np.zeros((len(plist), slots))
-    for i, persona in enumerate(plist):
-        keep = ranks <= persona.spending.favourite_merchants
-        zipf[i] = np.where(keep, ranks**-persona.spending.zipf_exponent, 0.0)
-
     paydays = [sorted(p.income.paydays.items(), key=lambda kv: int(kv[0])) for p in plist]
     width = max(len(d) for d in paydays)
     payday_values = np.full((len(plist), width), 25, dtype=np.int8)
@@ -231,7 +222,6 @@ def compile_personas(personas: PersonaSet, catalog: MerchantCatalog) -> PersonaT
         ticket_by_hour=ticket_by_hour,
         base_hour_cdf=make_cdf(np.array([personas.hours_of(p.spending.hours) for p in plist])),
         method_cdf=make_cdf(methods.reshape(-1, len(METHODS))),
-        zipf_cdf=make_cdf(zipf),
         payday_values=payday_values,
         payday_cdf=make_cdf(payday_weights),
         income_source=np.array(
@@ -246,7 +236,6 @@ def compile_personas(personas: PersonaSet, catalog: MerchantCatalog) -> PersonaT
         region_names=regions,
         region_cdf=make_cdf(reg),
         fixed=_fixed_costs(personas, catalog),
-        slots=slots,
     )
 
 

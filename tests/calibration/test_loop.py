@@ -19,14 +19,14 @@ COFFEE = "*.categories.coffee.median"
 
 @pytest.fixture(scope="module")
 def small() -> Simulator:
-    return Simulator(default_personas(), users=120, days=30)
+    return Simulator(default_personas(), users=300, days=30)
 
 
 def test_simulate_is_deterministic_and_picklable(small: Simulator) -> None:
     copy = pickle.loads(pickle.dumps(small))
     a_tx, a_users = copy({COFFEE: 9000.0}, seed=5)
     b_tx, b_users = simulate(
-        {COFFEE: 9000.0}, seed=5, users=120, days=30, personas=default_personas()
+        {COFFEE: 9000.0}, seed=5, users=300, days=30, personas=default_personas()
     )
     assert a_tx.equals(b_tx) and a_users.equals(b_users)
     c_tx, _ = small({}, seed=5)

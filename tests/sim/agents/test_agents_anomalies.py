@@ -99,7 +99,7 @@ def test_no_leak_outside_behaviour(payments, quarter_population):
     assert abs((odd.ts.dt.second == 0).mean() - 1 / 60) < 0.01
     catalog = quarter_population.catalog
     for category, rows in odd.groupby("category"):
-        vocabulary = {catalog.names[i] for i in catalog.ids[category]}
+        vocabulary = {catalog.names[i] for i in catalog.merchants_of(category)}
         assert set(rows.merchant) <= vocabulary
 
     sample = pd.concat([odd, normal.sample(20_000, random_state=0)])
