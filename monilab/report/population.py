@@ -152,5 +152,32 @@ def write_population_page(directory: Path, page_path: Path) -> Path:
         )
         + "<h2>Injected anomalies (ground truth)</h2>"
         + table(anomalies, ["kind", "rows"], testid="anomalies")
+        + stylized_facts_section(directory)
     )
     return write_page(page_path, "Population", body, back="../index.html")
+
+
+def stylized_facts_section(directory: Path) -> str:
+    """The realism battery's table (``monilab describe DIR --facts``) as an HTML section."""
+    from calibration.facts import run_facts
+    from calibration.facts.report import format_band, format_value
+
+    results = run_facts(directory)
+    rows = [
+        {
+            "fact": r.name,
+            "value": format_value(r.value),
+            "band": format_band(r),
+            "verdict": r.verdict,
+            "source": r.source,
+            "computed over": r.reason,
+        }
+        for r in results
+    ]
+    inside = sum(r.verdict == "in" for r in results)
+    return (
+        "<h2>Stylized facts (realism)</h2>"
+        f"<p>{inside} of {len(results)} facts inside their reference bands; bands and sources "
+        "in <code>calibration/facts/bands.toml</code> and <code>docs/realism.md</code>.</p>"
+        + table(rows, list(rows[0]), testid="stylized-facts")
+    )

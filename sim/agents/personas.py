@@ -132,7 +132,7 @@ class Spending:
     burst_decay: float = field(default=0.5, metadata=rule(ge=0, lt=1))
     trip_share: float = field(default=0.3, metadata=rule(ge=0, lt=1))
     quiet_spells_per_year: float = field(default=5.0, metadata=rule(ge=0, le=52))
-    quiet_days: float = field(default=5.0, metadata=rule(ge=1, le=120))
+    quiet_days: float = field(default=6.0, metadata=rule(ge=1, le=120))
     quiet_level: float = field(default=0.1, metadata=rule(ge=0, le=1))
     month_sigma: float = field(default=0.3, metadata=rule(ge=0, le=2))
     season_amplitude: float = field(default=1.0, metadata=rule(ge=0, le=5))

@@ -101,6 +101,8 @@ def test_quick_run_writes_a_report_that_chromium_shows_whole(tmp_path):
         "calibration/report.html",
         "load/locust_report.html",
     } <= names
+    population = (out / "report" / "population.html").read_text(encoding="utf-8")
+    assert 'data-testid="stylized-facts"' in population and "daily_count_dispersion" in population
     charts = sum(page.images for page in pages if page.path.parent == out / "report")
     assert charts >= 7  # 4 population, 2 load, 1 browser
 

@@ -214,3 +214,15 @@ def test_app_engagement_is_heavy_tailed(year_population):
         logins.append(kinds.count("login"))
     logins = np.array(logins)
     assert np.percentile(logins, 90) > 2.5 * np.median(logins)
+
+
+def test_the_default_population_passes_the_stylized_facts_check(tmp_path, capsys):
+    """The acceptance check of docs/realism.md at a smaller size (CI runs it on every push)."""
+    from monilab.cli import main
+    from sim.agents.generate import generate_dataset
+
+    out = tmp_path / "population"
+    generate_dataset(out, users=1000, days=240, start="2024-01-01", seed=8, progress=False)
+    assert main(["describe", str(out), "--check"]) == 0, capsys.readouterr()
+    printed = capsys.readouterr().out
+    assert "20 in band, 0 out of band" in printed
