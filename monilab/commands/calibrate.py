@@ -1,8 +1,10 @@
 """``monilab calibrate``: fit a persona file's free parameters to reference data.
 
 Two kinds of reference: aggregate targets (``--targets FILE [--validate FILE]``) or
-microdata (``--reference PATH --mapping FILE``), split into fit and held-out parts by user
-(or, for one user, by blocks of months); see :mod:`calibration.reference_loop`.
+microdata, split into fit and held-out parts by user (or, for one user, by blocks of
+months; see :mod:`calibration.reference_loop`). Microdata is a CSV/Parquet file with its
+mapping (``--reference FILE --mapping FILE``) or a dataset directory in the lab's own schema
+(``--reference DIR``: a generated population or an app export), read with no mapping.
 """
 
 from __future__ import annotations
@@ -26,16 +28,21 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="calibrate a persona file's free parameters to reference data",
         description=(
             "Search the free parameters of a persona file so that the simulated population "
-            "matches aggregate targets (--targets) or reference microdata (--reference with "
-            "--mapping; split by user into fit and held-out parts); write the calibrated "
+            "matches aggregate targets (--targets) or reference microdata (--reference FILE "
+            "with --mapping, or --reference DIR: a dataset in the lab's schema, no mapping; "
+            "split by user into fit and held-out parts); write the calibrated "
             "persona file, calibration.json and report.html to --out. The input persona file "
             "is left untouched."
         ),
     )
     parser.add_argument("--personas", type=Path, required=True, help="persona TOML file")
     parser.add_argument("--targets", type=Path, help="aggregate targets CSV (fit part)")
-    parser.add_argument("--reference", type=Path, help="microdata reference (CSV or Parquet)")
-    parser.add_argument("--mapping", type=Path, help="TOML mapping of the --reference file")
+    parser.add_argument(
+        "--reference",
+        type=Path,
+        help="microdata reference: a CSV/Parquet file (with --mapping) or a dataset directory",
+    )
+    parser.add_argument("--mapping", type=Path, help="TOML mapping of a --reference file")
     parser.add_argument("--reference-users", type=Path, help="users file of the --reference")
     parser.add_argument("--validate", type=Path, help="held-out aggregate targets CSV")
     parser.add_argument("--budget", type=int, required=True, help="simulator calls of the search")
@@ -80,10 +87,12 @@ def run(args: argparse.Namespace) -> int:
     microdata = args.reference is not None or args.mapping is not None
     if microdata and args.targets is not None:
         raise MonilabError("give either --targets or --reference/--mapping, not both")
-    if microdata and (args.reference is None or args.mapping is None):
-        raise MonilabError("--reference and --mapping go together")
+    if microdata:
+        _check_reference(args)
     if not microdata and args.targets is None:
-        raise MonilabError("give --targets FILE or --reference PATH --mapping FILE")
+        raise MonilabError(
+            "give --targets FILE, --reference FILE --mapping FILE or --reference DIR"
+        )
     if microdata and args.validate is not None:
         raise MonilabError("--validate is for aggregate targets; microdata is split by user")
     for name in ("budget", "users", "days", "jobs"):
@@ -130,6 +139,26 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _check_reference(args: argparse.Namespace) -> None:
+    """A dataset directory takes no mapping; a file needs one."""
+    from monilab.errors import MonilabError
+
+    if args.reference is not None and args.reference.is_dir():
+        for option, value in (
+            ("--mapping", args.mapping),
+            ("--reference-users", args.reference_users),
+        ):
+            if value is not None:
+                raise MonilabError(
+                    f"{args.reference} is a dataset directory, read in the lab's schema: "
+                    f"drop {option} (it is for a CSV/Parquet reference)"
+                )
+    elif args.reference is None or args.mapping is None:
+        raise MonilabError(
+            "--reference FILE and --mapping go together (a dataset directory needs no mapping)"
+        )
+
+
 def _run_targets(
     args: argparse.Namespace, simulator: Simulator
 ) -> tuple[CalibrationResult, dict[str, Any]]:
@@ -165,10 +194,13 @@ def _run_targets(
 def _run_microdata(
     args: argparse.Namespace, simulator: Simulator
 ) -> tuple[ReferenceCalibrationResult, dict[str, Any]]:
-    from calibration.adapters import load_microdata
+    from calibration.adapters import load_dataset_reference, load_microdata
     from calibration.reference_loop import calibrate_reference
 
-    reference = load_microdata(args.mapping, args.reference, users_path=args.reference_users)
+    if args.reference.is_dir():
+        reference = load_dataset_reference(args.reference)
+    else:
+        reference = load_microdata(args.mapping, args.reference, users_path=args.reference_users)
     args.out.mkdir(parents=True, exist_ok=True)
     result = calibrate_reference(
         simulator,
@@ -188,7 +220,8 @@ def _run_microdata(
     inputs = {
         "personas": str(args.personas),
         "reference": str(args.reference),
-        "mapping": str(args.mapping),
+        "reference_kind": "dataset" if args.reference.is_dir() else "file",
+        "mapping": str(args.mapping) if args.mapping else None,
         "declared_missing": sorted(reference.declared_missing),
         "excluded_rows": reference.excluded,
     }
