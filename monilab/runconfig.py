@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, get_type_hints
 
-from monilab.errors import MonilabError
+from monilab.errors import MonilabError, read_toml
 
 STAGES: tuple[str, ...] = (
     "generate",
@@ -243,19 +243,6 @@ def parse_override(text: str) -> dict[str, dict[str, Any]]:
     return {section: {key: value}}
 
 
-def read_toml(path: str | Path) -> dict[str, Any]:
-    """A TOML file as a dict, or MonilabError with the file and the problem."""
-    path = Path(path)
-    try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise MonilabError(f"{path}: no such config file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise MonilabError(f"{path}: cannot read it ({exc})") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise MonilabError(f"{path}: not valid TOML ({exc})") from None
-
-
 def load_run_config(
     path: str | Path | None = None,
     *,
@@ -269,7 +256,7 @@ def load_run_config(
         quick: Apply the file's ``[quick]`` table on top of its other tables.
         overrides: ``section.key=value`` strings applied last (``monilab run --set``).
     """
-    data = read_toml(path) if path is not None else {}
+    data = read_toml(path, "config") if path is not None else {}
     where = str(path) if path is not None else "config"
     quick_table = data.pop("quick", {})
     merged: dict[str, dict[str, Any]] = {}

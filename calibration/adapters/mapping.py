@@ -55,12 +55,11 @@ source yet: declare them missing.
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from monilab.errors import MonilabError
+from monilab.errors import MonilabError, read_toml
 from monilab.schema import CATEGORIES, DIRECTIONS, GENDERS, METHODS
 
 COLUMN_ROLES: tuple[str, ...] = (
@@ -139,14 +138,7 @@ class MicrodataMapping:
 
 def load_mapping(path: str | Path) -> MicrodataMapping:
     """Read and validate a TOML mapping file."""
-    path = Path(path)
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise MonilabError(f"cannot read mapping {path}: {exc.strerror}") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise MonilabError(f"{path}: not valid TOML ({exc})") from None
-    return parse_mapping(data, name=str(path))
+    return parse_mapping(read_toml(path, "mapping"), name=str(path))
 
 
 def parse_mapping(data: dict[str, Any], *, name: str = "<mapping>") -> MicrodataMapping:

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from monilab.errors import MonilabError
+from monilab.errors import MonilabError, read_toml
 
 BANDS_FILE = Path(__file__).resolve().parent / "bands.toml"
 BASES = frozenset({"measured", "literature", "official", "judgment"})
@@ -67,12 +66,7 @@ def load_bands(path: str | Path | None = None) -> BandSet:
             unknown basis, or a consumption-mix item whose split does not add up.
     """
     path = Path(path) if path is not None else BANDS_FILE
-    try:
-        doc = tomllib.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise MonilabError(f"cannot read bands file {path}: {exc.strerror}") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise MonilabError(f"{path}: not valid TOML ({exc})") from None
+    doc = read_toml(path, "bands")
     try:
         bands = {name: _band(name, spec) for name, spec in doc.get("facts", {}).items()}
         mix = _mix(doc.get("consumption_mix", {}))

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import math
-import tomllib
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
@@ -20,7 +19,7 @@ from statistics import NormalDist
 
 import numpy as np
 
-from monilab.errors import MonilabError
+from monilab.errors import MonilabError, read_toml
 from monilab.schema import CATEGORIES
 from sim.agents.sampling import make_cdf
 
@@ -194,7 +193,7 @@ def load_catalog(path: str | Path, local_shops: str | Path | None = None) -> Mer
         local_shops: An optional local-shop word file (see ``data/local_shops.toml``).
     """
     path = Path(path)
-    doc = _read(path, "merchant")
+    doc = read_toml(path, "merchant")
     names: list[str] = []
     index: dict[str, int] = {}
     ids: dict[str, np.ndarray] = {}
@@ -222,13 +221,6 @@ def load_catalog(path: str | Path, local_shops: str | Path | None = None) -> Mer
     return MerchantCatalog(tuple(names), ids, weights, str(path), regions, local)
 
 
-def _read(path: Path, what: str) -> dict:
-    try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise MonilabError(f"{path}: cannot read {what} file ({exc})") from None
-
-
 def _local_shops(
     path: Path,
     names: list[str],
@@ -237,7 +229,7 @@ def _local_shops(
     weights: dict[str, np.ndarray],
 ) -> tuple[tuple[str, ...], dict[str, LocalShops]]:
     """Generate the local shops of a word file, appending their names to ``names``."""
-    doc = _read(path, "local-shop")
+    doc = read_toml(path, "local-shop")
     model = doc.get("model", {})
     shape = (
         _number(path, "model.presence", model.get("presence", 0.3), 0, 1),
