@@ -96,6 +96,22 @@ def test_default_personas_cover_types_and_styles() -> None:
             "persona 'yolo_student': field 'income.paydays.40': paydays are days",
         ),
         (
+            "day_shape = { value = 1.5, free = true, low = 0.3, high = 20.0, log = true }",
+            "day_shape = 0",
+            "persona 'yolo_student': field 'spending.day_shape': must be > 0",
+        ),
+        (
+            "education = { share = 0.02, median = 18000, sigma = 0.7, reach = 0.55 }",
+            "education = { share = 0.02, median = 18000, sigma = 0.7, reach = 1.5 }",
+            "persona 'yolo_student': field 'categories.education.reach': must be <= 1",
+        ),
+        (
+            "[personas.yolo_student.goals]",
+            "[personas.yolo_student.mixing]\nsecondary_weight = 1.2\n\n"
+            "[personas.yolo_student.goals]",
+            "persona 'yolo_student': field 'mixing.secondary_weight': must be < 1",
+        ),
+        (
             "discipline = { value = 0.25,",
             'discipline = { value = "low",',
             "persona 'yolo_student': field 'spending.discipline': 'value' must be a finite number",
