@@ -87,40 +87,13 @@ class ShardModel(mesa.Model):
 
     def simulate_day(self, day: int) -> Rows:
         """All transactions of one day, updating the state (balance, budget, mood, goals)."""
-        state, start, tables = self.state, int(self.day_start[day]), self.tables
-        if self.calendar.day_of_month[day] == 1 and day > 0:
-            money.apply_raises(self.money, day)
-            identity.drift(tables, state, self.rng)
-        if self.calendar.day_of_month[day] == 1 or day == 0:
-            rhythm.new_month(tables, state, self.rng)
-            month = self.calendar.dates[day].astype("datetime64[M]")
-            self.labels.append(identity.MonthLabels.of(month, state))
-        identity.choose_acting(state, self.rng)
-        income, paid = money.income_rows(self.money, day, start)
-        state.month_spend[paid] = 0.0  # the budget runs from payday to payday
-        self._settle(income)
-        fixed = money.fixed_rows(self.money, day, start)
-        self._settle(fixed)
-        moves = money.saving_rows(self.money, day, start)
-        self._settle(moves)
-        money.grow_portfolio(self.money, day)
-        spending.update_impulse(self.spending, paid)
-        big, travellers = occasions.occasion_rows(self.spending, start)
-        rhythm.start_quiet_spells(tables, state, self.rng, travellers)
-        level = rhythm.intensity(tables, state, self.rng)
-        rates = spending.daily_rates(self.spending, self.calendar, day, level)
-        normal = spending.everyday_rows(self.spending, rates, start)
-        expected = rates.sum(axis=1) / np.maximum(level, 1e-9)
-        rhythm.record_day(tables, state, np.bincount(normal.user, minlength=state.size), expected)
-        odd = anomalies.inject(self.spending, normal, start, self.setup.anomaly_rate)
-        everyday = Rows.concat([normal, big, odd])
-        refunds = occasions.refund_rows(self.spending, start)
-        self._settle(Rows.concat([everyday, refunds]))
-        spent = np.bincount(everyday.user, everyday.amount, minlength=state.size)
-        state.month_spend += spent - np.bincount(refunds.user, refunds.amount, minlength=state.size)
+        start = int(self.day_start[day])
+        self._start_day(day)
+        income, fixed, moves, paid = self._money_moves(day, start)
+        everyday, refunds = self._spending(day, start, paid)
         reached = self._renew_goals(day)
         self.metrics = day_metrics(
-            state,
+            self.state,
             date=self.calendar.dates[day],
             shard=self.setup.index,
             everyday=everyday,
@@ -133,6 +106,50 @@ class ShardModel(mesa.Model):
             is_rest_day=bool(self.calendar.is_rest_day[day]),
         )
         return Rows.concat([income, fixed, moves, everyday, refunds]).sorted_by_time()
+
+    def _start_day(self, day: int) -> None:
+        """Month boundaries (raises, life changes, the month's level, labels), today's persona."""
+        state, tables = self.state, self.tables
+        if self.calendar.day_of_month[day] == 1 and day > 0:
+            money.apply_raises(self.money, day)
+            identity.drift(tables, state, self.rng)
+        if self.calendar.day_of_month[day] == 1 or day == 0:
+            rhythm.new_month(tables, state, self.rng)
+            month = self.calendar.dates[day].astype("datetime64[M]")
+            self.labels.append(identity.MonthLabels.of(month, state))
+        identity.choose_acting(state, self.rng)
+
+    def _money_moves(self, day: int, start: int) -> tuple[Rows, Rows, Rows, np.ndarray]:
+        """Pay, auto-debits, savings and investment moves; returns them and who was paid."""
+        income, paid = money.income_rows(self.money, day, start)
+        self.state.month_spend[paid] = 0.0  # the budget runs from payday to payday
+        self._settle(income)
+        fixed = money.fixed_rows(self.money, day, start)
+        self._settle(fixed)
+        moves = money.saving_rows(self.money, day, start)
+        self._settle(moves)
+        money.grow_portfolio(self.money, day)
+        return income, fixed, moves, paid
+
+    def _spending(self, day: int, start: int, paid: np.ndarray) -> tuple[Rows, Rows]:
+        """Everyday payments (occasions and anomalies included) and refunds of the day."""
+        state, tables = self.state, self.tables
+        spending.update_impulse(self.spending, paid)
+        big, travellers = occasions.occasion_rows(self.spending, start)
+        rhythm.start_quiet_spells(tables, state, self.rng, travellers)
+        level = rhythm.intensity(tables, state, self.rng)
+        rates = spending.daily_rates(self.spending, self.calendar, day, level)
+        normal = spending.everyday_rows(self.spending, rates, start)
+        expected = rates.sum(axis=1) / np.maximum(level, 1e-9)
+        counts = np.bincount(normal.user, minlength=state.size)
+        rhythm.record_day(tables, state, counts, expected)
+        odd = anomalies.inject(self.spending, normal, start, self.setup.anomaly_rate)
+        everyday = Rows.concat([normal, big, odd])
+        refunds = occasions.refund_rows(self.spending, start)
+        self._settle(Rows.concat([everyday, refunds]))
+        spent = np.bincount(everyday.user, everyday.amount, minlength=state.size)
+        state.month_spend += spent - np.bincount(refunds.user, refunds.amount, minlength=state.size)
+        return everyday, refunds
 
     def _settle(self, rows: Rows) -> None:
         """Apply a batch's money flows to the balances."""
