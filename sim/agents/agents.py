@@ -116,8 +116,7 @@ def create_state(
     catalog: MerchantCatalog,
 ) -> AgentState:
     """Draw a shard's users from the personas (every draw from the model's generator)."""
-    persona = grouped_choice(make_cdf(tables.share[None, :]), np.zeros(n, int), rng.random(n))
-    persona = persona.astype(np.int16)
+    persona = _one_of(np.arange(len(tables.share), dtype=np.int16), tables.share, n, rng)
     t = tables
     age_lo, age_hi = t.age_min[persona], t.age_max[persona]
     age = np.floor(age_lo + rng.random(n) * (age_hi - age_lo + 1)).astype(np.int16)
@@ -142,7 +141,7 @@ def create_state(
     friends = small_world(n, FRIENDS, REWIRE, rng)
     savings_merchant = _pick(catalog, "savings", n, rng)
     invest_merchant = _pick(catalog, "investment", n, rng)
-    fixed = _fixed_costs(tables, persona, rng)
+    fixed, monthly_fixed = _fitted_fixed_costs(tables, persona, income, rng)
 
     has_goal = rng.random(n) < t.adoption[persona]
     monthly_goal_saving = income * (t.savings_rate[persona] + t.extra_saving[persona])
@@ -154,12 +153,9 @@ def create_state(
     elapsed = (calendar.day_of_month[0] - 1) / calendar.days_in_month[0]
     month_spend = budget * elapsed * np.exp(0.3 * rng.standard_normal(n))
     opening = np.round(income * t.opening_balance_months[persona] * rng.uniform(0.5, 1.5, n), -3)
-    monthly_fixed = np.bincount(fixed["fixed_user"], fixed["fixed_amount"], minlength=n)
-    affordable = np.minimum(1.0, MAX_FIXED_SHARE * income / np.maximum(monthly_fixed, 1.0))
-    fixed["fixed_amount"] = fixed["fixed_amount"] * affordable[fixed["fixed_user"]]
-    monthly_fixed = monthly_fixed * affordable
     rates = _saving_rates(tables, persona, rng)
     secondary, mix_weight = draw_secondary(tables, persona, age, rng)
+    habits = _money_habits(n, rng)
     return AgentState(
         persona=persona,
         name_index=name_index,
@@ -190,13 +186,8 @@ def create_state(
         last_payday=np.full(n, -1000, dtype=np.int64),
         disc_ratio=np.ones(n),
         **rates,
-        round_unit=ROUND_UNITS[
-            grouped_choice(make_cdf(ROUND_UNIT_SHARES[None, :]), np.zeros(n, int), rng.random(n))
-        ],
+        **habits,
         reserve=budget + monthly_fixed,
-        raise_month=1
-        + grouped_choice(make_cdf(RAISE_MONTHS[None, :]), np.zeros(n, int), rng.random(n)),
-        bonus_month=np.where(rng.random(n) < 0.5, 12, 1),
         excite=np.zeros(n),
         quiet_left=np.zeros(n, dtype=np.int32),
         month_level=np.ones(n),
@@ -225,6 +216,33 @@ def _category_mix(
     taste = np.exp(sigma * rng.standard_normal((n, cats)) - sigma**2 / 2)
     mix = tables.cat_share[persona] / reach * taste * in_life
     return mix / mix.sum(axis=1, keepdims=True)
+
+
+def _one_of(values: np.ndarray, shares: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
+    """``n`` draws of ``values`` with the given shares."""
+    return values[grouped_choice(make_cdf(shares[None, :]), np.zeros(n, int), rng.random(n))]
+
+
+def _money_habits(n: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
+    """How each user rounds transfers, when raises take effect, when the bonus comes."""
+    return {
+        "round_unit": _one_of(ROUND_UNITS, ROUND_UNIT_SHARES, n, rng),
+        "raise_month": _one_of(np.arange(1, 13), RAISE_MONTHS, n, rng),
+        "bonus_month": np.where(rng.random(n) < 0.5, 12, 1),
+    }
+
+
+def _fitted_fixed_costs(
+    tables: PersonaTables, persona: np.ndarray, income: np.ndarray, rng: np.random.Generator
+) -> tuple[dict, np.ndarray]:
+    """The users' auto-debits, scaled down where they would take more than a share of pay
+    (people choose a rent they can afford), and each user's monthly total."""
+    fixed = _fixed_costs(tables, persona, rng)
+    n = len(persona)
+    monthly = np.bincount(fixed["fixed_user"], fixed["fixed_amount"], minlength=n)
+    affordable = np.minimum(1.0, MAX_FIXED_SHARE * income / np.maximum(monthly, 1.0))
+    fixed["fixed_amount"] = fixed["fixed_amount"] * affordable[fixed["fixed_user"]]
+    return fixed, monthly * affordable
 
 
 def _saving_rates(tables: PersonaTables, persona: np.ndarray, rng: np.random.Generator) -> dict:
