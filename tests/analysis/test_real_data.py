@@ -27,8 +27,14 @@ def synthetic(transactions: pd.DataFrame) -> tuple[dict[str, Any], pd.DataFrame]
 
 
 def _one_household(transactions: pd.DataFrame) -> pd.DataFrame:
-    """A long-history single user standing in for a real household."""
-    user = transactions.groupby("user_id").size().idxmax()
+    """A long-history single user standing in for a real household: the most active of the
+    users seen on the dataset's first and last days (quiet spells can leave a user's first or
+    last days empty, and a household's own last day ends its weeks)."""
+    days = transactions.groupby("user_id")["ts"].agg(["min", "max"])
+    first, last = days["min"].dt.normalize(), days["max"].dt.normalize()
+    whole = days.index[(first == first.min()) & (last == last.max())]
+    active = transactions[transactions["user_id"].isin(whole)]
+    user = active.groupby("user_id").size().idxmax()
     return transactions[transactions["user_id"] == user].drop(columns=["is_anomaly"])
 
 

@@ -101,7 +101,7 @@ def test_truth_recovery_mechanics_gap_shrinks_on_held_out_users(tmp_path: Path) 
     assert {"metric", "default", "final", "floor_synthetic", "tolerance"} <= set(
         summary["parts"]["held_out"]["metrics"][0]
     )
-    assert summary["params"]["young_saver.categories.coffee.median"]["default"] == 5200.0
+    assert summary["params"]["young_saver.categories.coffee.median"]["default"] == 5800.0
 
 
 BANK_MAPPING = """
