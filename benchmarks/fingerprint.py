@@ -47,6 +47,7 @@ from joblib import Parallel, delayed  # noqa: E402
 from sklearn.model_selection import StratifiedKFold  # noqa: E402
 from sklearn.tree import DecisionTreeClassifier, export_text  # noqa: E402
 
+from calibration.adapters.mapping import USER_FIELDS  # noqa: E402
 from monilab.schema import CATEGORIES, read_dataset  # noqa: E402
 
 THRESHOLD = 0.90
@@ -60,15 +61,8 @@ DAYS_PER_MONTH = 30.4375
 T_975 = {3: 3.182, 4: 2.776, 5: 2.571, 6: 2.447, 7: 2.365, 8: 2.306, 9: 2.262}
 """Two-sided 95 % Student t quantiles by degrees of freedom (folds - 1)."""
 TXN_COLUMNS = ["user_id", "ts", "method", "amount", "merchant", "category", "direction"]
-USER_COLUMNS = [
-    "user_id",
-    "spending_type",
-    "age",
-    "gender",
-    "occupation",
-    "region",
-    "monthly_income",
-]
+USER_COLUMNS = ["user_id", *(f for f in USER_FIELDS if f != "signup_at")]
+"""The users table's label and demographics (never the persona, style or name columns)."""
 
 
 # --------------------------------------------------------------------------- features
