@@ -25,6 +25,8 @@ REWIRE = 0.1
 ROUND_UNITS = np.array([10_000.0, 1_000.0, 100.0])
 """How users round their savings and investment transfers, and how many do (below)."""
 ROUND_UNIT_SHARES = np.array([0.6, 0.3, 0.1])
+CASH_BUFFER_MONTHS = 0.5
+"""Beyond a month of living, users keep this many months of pay as cash (the reserve)."""
 MAX_FIXED_SHARE = 0.45
 """Nobody commits more than this share of pay to auto-debits (rent is chosen to fit)."""
 MAX_RATE = 0.8
@@ -46,7 +48,7 @@ class AgentState:
     Static: persona, demographics (name index into the seed's name pool, sign-up time),
     payday, budget, spending rate and taste (the categories in the user's life), friends,
     fixed costs, savings/brokerage accounts, own savings and investment rates, rounding
-    habit, reserve (a month of living), raise and bonus months.
+    habit, reserve (a month of living and half a month of pay), raise and bonus months.
     Identity (:mod:`sim.agents.identity`): the persona and income at sign-up, the
     secondary persona and mixing weight, today's acting persona; ``persona`` is the
     dominant one and changes when a user's life does.
@@ -187,7 +189,7 @@ def create_state(
         disc_ratio=np.ones(n),
         **rates,
         **habits,
-        reserve=budget + monthly_fixed,
+        reserve=budget + monthly_fixed + CASH_BUFFER_MONTHS * income,
         excite=np.zeros(n),
         quiet_left=np.zeros(n, dtype=np.int32),
         month_level=np.ones(n),

@@ -3,14 +3,15 @@
 Salaries arrive on each user's payday (moved to the previous business day) and vary: a
 monthly noise, 명절 bonuses with the salary before 설날 and 추석, a year-end bonus in the
 user's bonus month, an annual raise in the user's raise month; side income is lumpy.
-Auto-debits leave on their due day (moved to the next business day). Savings transfers
+Auto-debits leave on their due day (moved to the next business day); utility bills vary
+from month to month and heating bills peak in winter. Savings transfers
 follow payday by the persona's delay at each user's own rate (sometimes skipped); goal
 holders add an extra share and their goal progress grows; now and then users take money
 back out of savings. Investment transfers follow payday too and scale with the market's
 recent return (``market_sensitivity``: positive chases, negative buys dips); aggressive
 personas also trade ad hoc, more on volatile days. No transfer or trade touches the
-reserve a month of living needs, and amounts are rounded to each user's habit (10,000,
-1,000 or 100 KRW).
+reserve (a month of living and half a month of pay), and amounts are rounded to each
+user's habit (10,000, 1,000 or 100 KRW).
 """
 
 from __future__ import annotations
@@ -136,15 +137,17 @@ def income_rows(world: MoneyWorld, day: int, day_start: int) -> tuple[Rows, np.n
 
 
 def fixed_rows(world: MoneyWorld, day: int, day_start: int) -> Rows:
-    """Auto-debits due today (monthly amount with the cost's month-to-month jitter)."""
+    """Auto-debits due today: the monthly amount with its season and month-to-month jitter."""
     t, s, rng = world.tables, world.state, world.rng
     due = np.flatnonzero(world.calendar.debit_days[s.fixed_day, day])
     entry = s.fixed_entry[due]
     jitter = np.exp(t.fixed.jitter[entry] * rng.standard_normal(len(due)))
+    winter = np.cos(2 * np.pi * (world.calendar.month_of_year[day] - 1) / 12) / 2
+    season = t.fixed.winter_peak[entry] ** winter
     return Rows.build(
         user=s.fixed_user[due],
         ts=_at(rng, len(due), day_start, 0.5, 8.0),
-        amount=round_to(s.fixed_amount[due] * jitter, 10),
+        amount=round_to(s.fixed_amount[due] * jitter * season, 10),
         merchant=s.fixed_merchant[due],
         category=t.fixed.category[entry],
         method=METHOD_AUTO,
@@ -237,8 +240,8 @@ def _affordable(
 ) -> np.ndarray:
     """Transfer sizes rounded down to the user's unit, within the cash above the reserve.
 
-    The reserve is what a month of living needs (:attr:`AgentState.reserve`); ``share``
-    is the part of the cash above it that one transfer may take.
+    The reserve is a month of living and half a month of pay (:attr:`AgentState.reserve`);
+    ``share`` is the part of the cash above it that one transfer may take.
     """
     spare = share * np.maximum(0.0, state.balance[users] - state.reserve[users])
     unit = state.round_unit[users]

@@ -167,7 +167,9 @@ class FixedCost:
     """A monthly auto-debit (rent, 관리비, telecom, subscriptions, insurance).
 
     ``day`` 0 draws a day per user; ``prob`` is the share of users who have the cost;
-    ``sigma`` spreads the amount across users and ``jitter`` from month to month.
+    ``sigma`` spreads the amount across users and ``jitter`` from month to month;
+    ``winter_peak`` is the January bill over the July bill (heating: 관리비, 도시가스), the
+    months between following a cosine.
     """
 
     category: str = field(metadata=rule(choices=SPEND_CATEGORIES))
@@ -177,6 +179,7 @@ class FixedCost:
     prob: float = field(default=1.0, metadata=rule(ge=0, le=1))
     sigma: float = field(default=0.1, metadata=rule(ge=0, le=2))
     jitter: float = field(default=0.0, metadata=rule(ge=0, le=1))
+    winter_peak: float = field(default=1.0, metadata=rule(gt=0, le=20))
 
 
 @dataclass(frozen=True, kw_only=True)

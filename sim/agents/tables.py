@@ -64,6 +64,7 @@ class FixedCostTable:
     prob: np.ndarray
     sigma: np.ndarray
     jitter: np.ndarray
+    winter_peak: np.ndarray
 
 
 @dataclass(frozen=True)
@@ -291,4 +292,5 @@ def _fixed_costs(personas: PersonaSet, catalog: MerchantCatalog) -> FixedCostTab
         prob=col(lambda r: r[3].prob),
         sigma=col(lambda r: r[3].sigma),
         jitter=col(lambda r: r[3].jitter),
+        winter_peak=col(lambda r: r[3].winter_peak),
     )

@@ -144,6 +144,16 @@ def test_salaries_vary_with_bonuses_and_raises(year_frames):
     assert cv.median() > 0.05
 
 
+def test_utility_bills_vary_and_heating_peaks_in_winter(year_frames):
+    tx, _ = year_frames
+    debits = tx[tx.method == "auto_debit"].sort_values(["user_id", "merchant", "ts"])
+    repeated = debits.groupby(["user_id", "merchant"]).amount.diff().dropna()
+    assert (repeated == 0).mean() < 0.6  # rent and subscriptions repeat, bills do not
+    gas = debits[debits.merchant == "도시가스"]
+    by_month = gas.groupby(gas.ts.dt.month).amount.median()
+    assert by_month[1] > 3 * by_month[7]
+
+
 def _rates(tx: pd.DataFrame, users: pd.DataFrame) -> pd.DataFrame:
     income = tx[tx.category == "income"].groupby("user_id").amount.sum()
     out = tx[tx.direction == "out"]
