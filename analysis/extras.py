@@ -25,8 +25,6 @@ from analysis import alerts, anomaly, behaviour_score, forecast, real_data, reco
 
 log = logging.getLogger(__name__)
 
-EXTRA_ARTIFACTS = ("alerts", "recommendations", "behaviour_score")
-
 
 def _overrun_alerts(
     models: dict[str, Any], test_rows: pd.DataFrame, budget: pd.Series

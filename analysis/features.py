@@ -249,11 +249,6 @@ def daily_category(tx: pd.DataFrame, categories: tuple[str, ...] = CONSUMPTION) 
     )
 
 
-def week_start(ts: pd.Series) -> pd.Series:
-    """The Monday 00:00 of each timestamp's week."""
-    return ts.dt.to_period("W-SUN").dt.start_time
-
-
 def _as_day(numbers: np.ndarray) -> np.ndarray:
     """Day numbers as ``datetime64[us]`` midnights."""
     return np.asarray(numbers, dtype="datetime64[D]").astype("datetime64[us]")

@@ -10,7 +10,6 @@ from sklearn.metrics import (
     confusion_matrix,
     f1_score,
     normalized_mutual_info_score,
-    precision_recall_curve,
 )
 
 
@@ -110,13 +109,6 @@ def ranking_with_curve(
 def ranking(y_true: np.ndarray, score: np.ndarray, budget: int) -> dict:
     """PR-AUC (average precision), precision and recall of the top ``budget`` scores."""
     return ranking_with_curve(y_true, score, budget)[0]
-
-
-def pr_curve(y_true: np.ndarray, score: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Precision and recall arrays for plotting."""
-    score = np.nan_to_num(np.asarray(score, dtype=float), nan=-1e300, neginf=-1e300)
-    precision, recall, _ = precision_recall_curve(np.asarray(y_true, dtype=bool), score)
-    return precision, recall
 
 
 def errors(actual: np.ndarray, predicted: np.ndarray) -> dict:

@@ -122,15 +122,6 @@ def anomaly_metrics(
     return out, curves
 
 
-def evaluate_anomaly(
-    scorer: anomaly.AnomalyScorer, tx: pd.DataFrame, scored: pd.DataFrame | None = None
-) -> tuple[dict, pd.DataFrame]:
-    """Each method's PR-AUC and precision/recall at the IQR rule's alert budget, on cells."""
-    cells = anomaly.cell_scores(tx, scorer, scored)
-    columns = {c: cells[c].to_numpy() for c in shards.EVAL_COLUMNS if c in cells.columns}
-    return anomaly_metrics(columns, len(cells))[0], cells
-
-
 def evaluate_forecast(
     models: dict[str, Any],
     test: pd.DataFrame,

@@ -14,7 +14,6 @@ Money is integer KRW. ``monilab.schema`` is a leaf module: it imports nothing fr
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -323,15 +322,6 @@ def empty_table(table: str) -> pa.Table:
 
 
 # --------------------------------------------------------------------------- datasets
-
-
-def file_sha256(path: str | Path) -> str:
-    """Hex SHA-256 of a file (persona files, artifacts) for manifests."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 class DatasetWriter:

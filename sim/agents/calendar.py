@@ -179,11 +179,6 @@ class SimCalendar:
         """True on weekends and public holidays."""
         return self.is_holiday | (self.weekday >= 5)
 
-    @cached_property
-    def is_month_end(self) -> np.ndarray:
-        """True on the last day of each month."""
-        return self.day_of_month == self.days_in_month
-
     def _date_objects(self) -> list[dt.date]:
         return [self.start + dt.timedelta(days=k) for k in range(self.days)]
 

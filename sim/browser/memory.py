@@ -1,11 +1,11 @@
-"""Memory of the browser and of this process, from ``/proc`` (Linux; no psutil).
+"""Memory of the browser and of this process (psutil).
 
-The browser's footprint is the sum of ``VmRSS`` over this process's descendants whose
+The browser's footprint is the sum of RSS over this process's descendants whose
 executable is the Chromium binary (browser, renderers, GPU and utility processes), sampled
 while the journeys run; shared pages are counted once per process, so the sum is an upper
-bound; the peak of the summed ``Pss`` (shared pages split between their processes) is
-reported next to it. The Playwright driver (node) is reported apart. Python's peak is
-``VmHWM``.
+bound; the peak of the summed PSS (shared pages split between their processes, Linux) is
+reported next to it. The Playwright driver (node) is reported apart. Python's peak is its
+own maximum resident set size.
 """
 
 from __future__ import annotations
@@ -13,52 +13,19 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import resource
 from dataclasses import dataclass, field
-from pathlib import Path
 
-_PROC = Path("/proc")
+import psutil
 
-
-def proc_kib(pid: int | str, key: str, file: str = "status") -> int | None:
-    """A ``kB`` field of ``/proc/<pid>/<file>``, or None when the process or field is gone.
-
-    ``status`` has ``VmRSS`` and ``VmHWM``; ``smaps_rollup`` has ``Pss``.
-    """
-    try:
-        text = (_PROC / str(pid) / file).read_text()
-    except OSError:
-        return None
-    for line in text.splitlines():
-        if line.startswith(f"{key}:"):
-            return int(line.split()[1])
-    return None
+MIB = 1024 * 1024
+_GONE = (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess)
+"""A process that ended (or turned unreadable) between listing and reading it."""
 
 
-def descendants(root: int) -> list[int]:
-    """Every process below ``root`` (children, grandchildren...), as of now."""
-    children: dict[int, list[int]] = {}
-    for entry in _PROC.iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue
-        ppid = int(stat.rsplit(")", 1)[1].split()[1])
-        children.setdefault(ppid, []).append(int(entry.name))
-    found, todo = [], [root]
-    while todo:
-        kids = children.get(todo.pop(), [])
-        found += kids
-        todo += kids
-    return found
-
-
-def _executable(pid: int) -> str:
-    try:
-        return os.readlink(_PROC / str(pid) / "exe")
-    except OSError:
-        return ""
+def python_peak_mib() -> float:
+    """This process's peak resident set size (MiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 @dataclass
@@ -82,17 +49,20 @@ class MemorySampler:
         """Take one sample now."""
         browser = browser_pss = driver = 0
         real = os.path.realpath(self.browser_executable)
-        for pid in descendants(os.getpid()):
-            rss = proc_kib(pid, "VmRSS") or 0
-            exe = _executable(pid)
-            if exe == real:
-                browser += rss
-                browser_pss += proc_kib(pid, "Pss", "smaps_rollup") or 0
-            elif os.path.basename(exe) == "node":
-                driver += rss
-        self.peak_browser_mib = max(self.peak_browser_mib, browser / 1024)
-        self.peak_browser_pss_mib = max(self.peak_browser_pss_mib, browser_pss / 1024)
-        self.peak_driver_mib = max(self.peak_driver_mib, driver / 1024)
+        for child in psutil.Process().children(recursive=True):
+            try:
+                exe = os.path.realpath(child.exe())
+                if exe == real:
+                    info = child.memory_full_info()
+                    browser += info.rss
+                    browser_pss += getattr(info, "pss", 0)
+                elif os.path.basename(exe) == "node":
+                    driver += child.memory_info().rss
+            except _GONE:
+                continue
+        self.peak_browser_mib = max(self.peak_browser_mib, browser / MIB)
+        self.peak_browser_pss_mib = max(self.peak_browser_pss_mib, browser_pss / MIB)
+        self.peak_driver_mib = max(self.peak_driver_mib, driver / MIB)
         self.samples += 1
 
     async def _loop(self) -> None:
@@ -114,7 +84,7 @@ class MemorySampler:
 
     def report(self) -> dict[str, float | int]:
         """Peaks in MiB: browser (RSS sum and PSS sum), driver, python, RSS total."""
-        python = (proc_kib("self", "VmHWM") or 0) / 1024
+        python = python_peak_mib()
         return {
             "browser_mib": round(self.peak_browser_mib, 1),
             "browser_pss_mib": round(self.peak_browser_pss_mib, 1),

@@ -31,7 +31,6 @@ WRITE_RETRIES = 12
 RETRY_BACKOFF = (0.2, 0.5, 1.0, 2.0, 3.0)
 
 _SPENDING_FIELDS = ("amount", "category", "direction", "method", "merchant", "memo")
-_GOAL_FIELDS = ("title", "target_amount", "deadline")
 _SIGNUP_FIELDS = ("age", "gender", "occupation", "region", "monthly_income", "name")
 
 
