@@ -175,6 +175,17 @@ class SimCalendar:
         return np.array([d in holidays for d in self._date_objects()], dtype=bool)
 
     @cached_property
+    def lunar_new_year_and_chuseok(self) -> np.ndarray:
+        """Day indices of 설날 and 추석 (their middle day) from the year before the period to
+        the year after it; indices outside ``0..days-1`` are holidays just outside."""
+        centres = [
+            (dt.date.fromisoformat(f"{year}-{md}") - self.start).days
+            for year in range(self.start.year - 1, self.end.year + 2)
+            for md in LUNAR_HOLIDAYS.get(year, ())[::2]
+        ]
+        return np.array(centres, dtype=np.int64)
+
+    @cached_property
     def is_rest_day(self) -> np.ndarray:
         """True on weekends and public holidays."""
         return self.is_holiday | (self.weekday >= 5)

@@ -16,14 +16,14 @@ user's habit (10,000, 1,000 or 100 KRW).
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
+from functools import cache
 
 import numpy as np
 
 from monilab.schema import CATEGORIES
 from sim.agents.agents import AgentState
-from sim.agents.calendar import LUNAR_HOLIDAYS, SimCalendar
+from sim.agents.calendar import SimCalendar
 from sim.agents.market import MarketPath
 from sim.agents.merchants import MerchantCatalog
 from sim.agents.rows import IN, OUT, Rows
@@ -67,13 +67,15 @@ class MoneyWorld:
         return cls(tables, state, calendar, market, ids[0], cdf, holiday_bonus_days(calendar), rng)
 
 
+@cache
 def holiday_bonus_days(calendar: SimCalendar) -> np.ndarray:
-    """True on days whose salary carries the 명절 bonus: 설날 or 추석 within 28 days."""
+    """True on days whose salary carries the 명절 bonus: 설날 or 추석 within 28 days.
+
+    Computed once per calendar and process (every shard of a population shares it).
+    """
     ahead = np.zeros(calendar.days, dtype=bool)
-    for year in range(calendar.start.year - 1, calendar.end.year + 2):
-        for md in LUNAR_HOLIDAYS.get(year, ())[::2]:
-            centre = (dt.date.fromisoformat(f"{year}-{md}") - calendar.start).days
-            ahead[max(0, centre - BONUS_LEAD_DAYS) : max(0, min(centre, calendar.days))] = True
+    for centre in calendar.lunar_new_year_and_chuseok:
+        ahead[max(0, centre - BONUS_LEAD_DAYS) : max(0, min(centre, calendar.days))] = True
     return ahead
 
 
@@ -227,8 +229,7 @@ def _withdrawals(world: MoneyWorld) -> tuple[np.ndarray, np.ndarray]:
     t, s, rng = world.tables, world.state, world.rng
     chance = t.withdrawals_per_year[s.persona] / 365.0
     takers = np.flatnonzero((rng.random(s.size) < chance) & (s.savings > 0))
-    wanted = s.savings[takers] * rng.uniform(0.1, 0.6, len(takers))
-    taken = np.floor(wanted / s.round_unit[takers]) * s.round_unit[takers]
+    taken = _round_down(s, takers, s.savings[takers] * rng.uniform(0.1, 0.6, len(takers)))
     takers, taken = takers[taken > 0], taken[taken > 0]
     s.savings[takers] -= taken
     s.goal_saved[takers] = np.minimum(s.goal_saved[takers], s.savings[takers])
@@ -244,8 +245,13 @@ def _affordable(
     ``share`` is the part of the cash above it that one transfer may take.
     """
     spare = share * np.maximum(0.0, state.balance[users] - state.reserve[users])
+    return _round_down(state, users, np.minimum(wanted, spare))
+
+
+def _round_down(state: AgentState, users: np.ndarray, amounts: np.ndarray) -> np.ndarray:
+    """Amounts rounded down to each user's habit (10,000, 1,000 or 100 KRW)."""
     unit = state.round_unit[users]
-    return np.floor(np.minimum(wanted, spare) / unit) * unit
+    return np.floor(amounts / unit) * unit
 
 
 def grow_portfolio(world: MoneyWorld, day: int) -> None:

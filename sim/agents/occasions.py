@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from sim.agents.money import DAYS_PER_MONTH
 from sim.agents.personas import SPEND_CATEGORIES
 from sim.agents.rows import IN, Rows
 from sim.agents.sampling import weighted_choice
@@ -36,15 +37,23 @@ def occasion_rows(world: SpendingWorld, day_start: int) -> tuple[Rows, np.ndarra
     t, s, rng = world.tables, world.state, world.rng
     p = s.persona
     who = np.flatnonzero(rng.random(s.size) < t.occasions_per_year[p] / 365.0)
-    weights = _WEIGHTS[None, :] * (s.cat_mix[who][:, _COLUMNS] > 0)
-    weights[weights.sum(axis=1) == 0, _FALLBACK] = 1.0
-    cats = _COLUMNS[weighted_choice(weights, np.arange(len(who)), rng.random(len(who)))]
+    cats = _category_in_life(world, who, _COLUMNS, _WEIGHTS, _FALLBACK)
     median = s.income[who] * t.occasion_income_share[p[who]]
     amounts = median * np.exp(OCCASION_SIGMA * rng.standard_normal(len(who)))
     rows = draw_spending(world, who, cats, day_start, amounts=amounts)
     travellers = np.zeros(s.size, dtype=bool)
     travellers[who[cats == _TRAVEL]] = True
     return rows, travellers
+
+
+def _category_in_life(
+    world: SpendingWorld, who: np.ndarray, columns: np.ndarray, weights: np.ndarray, fallback: int
+) -> np.ndarray:
+    """Per user, one of ``columns`` (by ``weights``) among the categories the user buys;
+    ``columns[fallback]`` for a user who buys none of them."""
+    mine = weights[None, :] * (world.state.cat_mix[who][:, columns] > 0)
+    mine[mine.sum(axis=1) == 0, fallback] = 1.0
+    return columns[weighted_choice(mine, np.arange(len(who)), world.rng.random(len(who)))]
 
 
 REFUND_WEIGHTS: dict[str, float] = {
@@ -54,7 +63,6 @@ REFUND_WEIGHTS: dict[str, float] = {
     "etc": 0.1,
 }
 """What gets refunded (among the categories a user buys)."""
-DAYS_PER_MONTH = 30.4
 _REFUND_COLUMNS = np.array([SPEND_CATEGORIES.index(c) for c in REFUND_WEIGHTS])
 _REFUND_WEIGHTS = np.array(list(REFUND_WEIGHTS.values()))
 
@@ -64,9 +72,7 @@ def refund_rows(world: SpendingWorld, day_start: int) -> Rows:
     t, s, rng = world.tables, world.state, world.rng
     chance = t.refunds_per_month[s.persona] / DAYS_PER_MONTH
     who = np.flatnonzero(rng.random(s.size) < chance)
-    weights = _REFUND_WEIGHTS[None, :] * (s.cat_mix[who][:, _REFUND_COLUMNS] > 0)
-    weights[weights.sum(axis=1) == 0, 0] = 1.0
-    cats = _REFUND_COLUMNS[weighted_choice(weights, np.arange(len(who)), rng.random(len(who)))]
+    cats = _category_in_life(world, who, _REFUND_COLUMNS, _REFUND_WEIGHTS, 0)
     rows = draw_spending(world, who, cats, day_start)
     rows.direction[:] = IN
     return rows

@@ -15,11 +15,11 @@ expected number of payments; they compose when periods overlap.
 
 from __future__ import annotations
 
-import datetime as dt
+from functools import cache
 
 import numpy as np
 
-from sim.agents.calendar import LUNAR_HOLIDAYS, SimCalendar
+from sim.agents.calendar import SimCalendar
 from sim.agents.personas import SPEND_CATEGORIES
 
 BEFORE_LUNAR_HOLIDAY = {"food": 1.35, "shopping": 1.5, "etc": 1.4, "transport": 1.1}
@@ -53,15 +53,10 @@ def _lunar_windows(calendar: SimCalendar) -> tuple[np.ndarray, np.ndarray]:
     """Boolean day masks of the 10 days before and the 3 days of 설날/추석."""
     before = np.zeros(calendar.days, dtype=bool)
     during = np.zeros(calendar.days, dtype=bool)
-    for year in range(calendar.start.year - 1, calendar.end.year + 2):
-        if year not in LUNAR_HOLIDAYS:
-            continue
-        seollal, _, chuseok = LUNAR_HOLIDAYS[year]
-        for md in (seollal, chuseok):
-            centre = (dt.date.fromisoformat(f"{year}-{md}") - calendar.start).days
-            for offset, mask in ((range(-11, -1), before), (range(-1, 2), during)):
-                days = [centre + k for k in offset if 0 <= centre + k < calendar.days]
-                mask[days] = True
+    for centre in calendar.lunar_new_year_and_chuseok:
+        for offset, mask in ((range(-11, -1), before), (range(-1, 2), during)):
+            days = [centre + k for k in offset if 0 <= centre + k < calendar.days]
+            mask[days] = True
     return before, during
 
 
@@ -93,8 +88,12 @@ def season_windows(calendar: SimCalendar) -> list[tuple[np.ndarray, dict[str, fl
     ]
 
 
+@cache
 def season_log_factors(calendar: SimCalendar) -> np.ndarray:
-    """``(days, spend categories)`` log rate factors of the calendar's seasons."""
+    """``(days, spend categories)`` log rate factors of the calendar's seasons.
+
+    Computed once per calendar and process (every shard of a population shares it).
+    """
     out = np.zeros((calendar.days, len(SPEND_CATEGORIES)))
     for mask, factors in season_windows(calendar):
         for category, factor in factors.items():
