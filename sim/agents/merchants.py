@@ -145,29 +145,6 @@ class MerchantCatalog:
             np.concatenate([chain_w * (1 - shops.share), local_w / local_w.sum() * shops.share]),
         )
 
-    def favourites(
-        self, categories: tuple[str, ...], users: int, slots: int, rng: np.random.Generator
-    ) -> np.ndarray:
-        """Each user's favourite national merchants per category, most preferred first.
-
-        Drawn without replacement in proportion to popularity (Gumbel top-k); categories
-        with fewer everyday merchants than ``slots`` repeat their last pick.
-
-        Returns:
-            ``(users, len(categories), slots)`` int32 merchant ids.
-        """
-        out = np.zeros((users, len(categories), slots), dtype=np.int32)
-        for col, category in enumerate(categories):
-            everyday = self.weights[category] > 0
-            ids, w = self.ids[category][everyday], self.weights[category][everyday]
-            keys = np.log(w)[None, :] + rng.gumbel(size=(users, len(ids)))
-            top = np.argsort(-keys, axis=1, kind="stable")[:, :slots]
-            if top.shape[1] < slots:
-                pad = np.repeat(top[:, -1:], slots - top.shape[1], axis=1)
-                top = np.concatenate([top, pad], axis=1)
-            out[:, col, :] = ids[top]
-        return out
-
 
 def default_catalog_path() -> Path:
     """The bundled merchant file."""
