@@ -34,7 +34,7 @@ from typing import Any
 import pandas as pd
 from sklearn.base import BaseEstimator
 
-from monilab.schema import SPENDING_TYPES
+from monilab.contracts.vocabulary import SPENDING_TYPES
 
 LOW, HIGH = 300, 850
 SCORE_FEATURES: dict[str, tuple[int, float]] = {

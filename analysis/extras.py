@@ -65,8 +65,7 @@ def train_extras(
     train_rows: pd.DataFrame,
     test_rows: pd.DataFrame,
     budget: pd.Series,
-    real: str | Path | None = None,
-    real_mapping: str | Path | None = None,
+    real: real_data.RealLedger | None = None,
     random_state: int = 0,
     n_estimators: int = 200,
 ) -> dict[str, Any]:
@@ -80,8 +79,8 @@ def train_extras(
             evaluation cells of the training data.
         forecast_models, train_rows, test_rows, budget: The fitted forecast models, their
             time split and the users' weekly budgets.
-        real, real_mapping: A real microdata file and its TOML mapping (``real_mapping``
-            alone reads the mapping's own file under the reference directory); none: skipped.
+        real: Real transactions and their source description
+            (:func:`calibration.adapters.real_transactions`); None: skipped.
         random_state, n_estimators: Seed; boosting rounds of the real-data TRTR models.
     """
     result: dict[str, Any] = {}
@@ -119,15 +118,10 @@ def train_extras(
     result["behaviour_score"] = behaviour_score.summary(score, numeric, types)
     joblib.dump(score, out / "behaviour_score.joblib")
 
-    if real is not None or real_mapping is not None:
-        if real_mapping is None:
-            from calibration.paths import bundled_mapping
-
-            real_mapping = bundled_mapping("household_ledger")
-        log.info("real data: %s", real or real_mapping)
+    if real is not None:
+        log.info("real data: %s", real[1]["source"])
         result["real"] = real_data.real_check(
             real,
-            real_mapping,
             forecast_models,
             train_rows,
             scorer,

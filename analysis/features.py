@@ -11,8 +11,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from monilab.errors import MonilabError
-from monilab.schema import CATEGORIES
+from monilab.contracts.errors import MonilabError
+from monilab.contracts.vocabulary import CATEGORIES
 
 REQUIRED = ("user_id", "ts", "amount", "category", "direction")
 """Columns every feature function needs."""

@@ -25,7 +25,6 @@ agreement, no precision), time of day on part of the rows, and every user attrib
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -35,40 +34,15 @@ from sklearn.metrics import brier_score_loss, roc_auc_score
 
 from analysis import anomaly, forecast, metrics
 from analysis.features import CONSUMPTION
-from monilab.errors import MonilabError
+from monilab.contracts.errors import MonilabError
+
+RealLedger = tuple[pd.DataFrame, dict[str, Any]]
+"""Real transactions in the ``transactions`` contract and a description of their source."""
 
 DEFAULT_TEST_WEEKS = 26
 """Real weeks held out (half a year: one household gives few cells per week)."""
 MIN_CATEGORY_ROWS = 5
 """Spendings a category needs in the real training weeks to be forecast."""
-
-
-def load_real(path: str | Path | None, mapping: str | Path) -> tuple[pd.DataFrame, dict[str, Any]]:
-    """Transactions of a real source mapped into the schema, and what the mapping says.
-
-    Args:
-        path: The source file (None: the mapping's own file under the reference directory).
-        mapping: The TOML mapping file.
-    """
-    from calibration.adapters import load_microdata
-
-    ref = load_microdata(mapping, path)
-    tx = ref.transactions.drop(columns=["has_time"], errors="ignore")
-    has_time = ref.transactions.get("has_time")
-    info = {
-        "source": ref.name,
-        "rows": len(tx),
-        "users": int(tx["user_id"].nunique()),
-        "first_day": str(tx["ts"].min().date()),
-        "last_day": str(tx["ts"].max().date()),
-        "currency": ref.currency,
-        "currency_scale_krw": ref.currency_scale,
-        "amount_scale_assumed": ref.amount_scale_assumed,
-        "missing": sorted(ref.declared_missing),
-        "rows_without_time_of_day": int((~has_time).sum()) if has_time is not None else 0,
-        "excluded_rows": ref.excluded,
-    }
-    return tx, info
 
 
 def _used_categories(train: pd.DataFrame, tx: pd.DataFrame) -> list[str]:
@@ -216,8 +190,7 @@ def anomaly_check(
 
 
 def real_check(
-    path: str | Path | None,
-    mapping: str | Path,
+    real: RealLedger,
     synthetic_models: dict[str, Any],
     synthetic_train: pd.DataFrame,
     synthetic_scorer: anomaly.AnomalyScorer | None = None,
@@ -226,8 +199,13 @@ def real_check(
     n_estimators: int = 200,
     random_state: int = 0,
 ) -> dict[str, Any]:
-    """The ``real`` section of ``metrics.json``: source, forecast TSTR/TRTR, anomalies."""
-    real_tx, info = load_real(path, mapping)
+    """The ``real`` section of ``metrics.json``: source, forecast TSTR/TRTR, anomalies.
+
+    Args:
+        real: The real transactions and what their source says
+            (:func:`calibration.adapters.real_transactions`).
+    """
+    real_tx, info = real
     return {
         **info,
         "forecast": forecast_check(

@@ -40,8 +40,8 @@ from joblib.externals.loky import get_reusable_executor
 
 from analysis import anomaly, forecast
 from analysis.features import OUTGOING, check_transactions, spendings, user_features
-from monilab.errors import MonilabError
-from monilab.schema import read_dataset
+from monilab.contracts.datasets import read_dataset
+from monilab.contracts.errors import MonilabError
 
 log = logging.getLogger(__name__)
 

@@ -36,9 +36,11 @@ from sklearn.model_selection import train_test_split
 from analysis import anomaly, extras, forecast, metrics, report, shards
 from analysis.features import hourly_slots, sample_users, user_features
 from analysis.hourly import evaluate_slots
+from analysis.real_data import RealLedger
 from analysis.type_model import ESTIMATORS, TypeClusterer, UserClassifier
-from monilab.errors import MonilabError
-from monilab.schema import SPENDING_TYPES, STYLES, read_dataset
+from monilab.contracts.datasets import read_dataset
+from monilab.contracts.errors import MonilabError
+from monilab.contracts.vocabulary import SPENDING_TYPES, STYLES
 
 log = logging.getLogger(__name__)
 
@@ -255,16 +257,16 @@ def train(
     n_estimators: int = 200,
     test_weeks: int = 4,
     hourly_users: int = 500,
-    real: str | Path | None = None,
-    real_mapping: str | Path | None = None,
+    real: RealLedger | None = None,
     max_train_users: int = MAX_TRAIN_USERS,
     n_jobs: int = N_JOBS,
 ) -> dict[str, Any]:
     """Train, evaluate and save every model; return the metrics (also in ``metrics.json``).
 
     The extras (:mod:`analysis.extras`: notifications, recommendations, segments, behaviour
-    score) are always fitted; with ``real`` and/or ``real_mapping`` the forecast and anomaly
-    pipelines also run on that real microdata (``real`` section, TSTR/TRTR).
+    score) are always fitted; with ``real`` (real transactions and their source, see
+    :func:`calibration.adapters.real_transactions`) the forecast and anomaly pipelines also run
+    on that real data (``real`` section, TSTR/TRTR).
 
     Type models are evaluated on held-out users (25 %) and, with ``eval_data``, on every
     user of another dataset; the forecast on the last ``test_weeks`` weeks of every user; the
@@ -385,7 +387,6 @@ def train(
             test_rows=one.test_rows[kept].reset_index(drop=True),
             budget=one.budget,
             real=real,
-            real_mapping=real_mapping,
             random_state=random_state,
             n_estimators=n_estimators,
         )

@@ -27,7 +27,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import LabelEncoder, StandardScaler
 
 from analysis.features import user_features
-from monilab.schema import SPENDING_TYPES
+from monilab.contracts.vocabulary import SPENDING_TYPES
 
 TYPE_FEATURES: tuple[str, ...] = (
     "monthly_spend",

@@ -41,8 +41,8 @@ from typing import Any
 from flask import Flask
 
 from sim.locustfiles.actions import MoniApi
-from sim.locustfiles.ledger import Ledger
-from sim.locustfiles.planning import build_plan
+from sim.plan.build import build_plan
+from sim.reconcile.ledger import Ledger
 from target_app import create_app
 
 FLOOR = "floor: bare Flask + test client"

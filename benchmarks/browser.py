@@ -18,7 +18,7 @@ import logging
 import tempfile
 from pathlib import Path
 
-from monilab.appprocess import AppProcess
+from monilab.lab.appprocess import AppProcess
 from sim.browser import BrowseOptions, demo_plans, run_browse
 
 

@@ -48,7 +48,8 @@ from sklearn.model_selection import StratifiedKFold  # noqa: E402
 from sklearn.tree import DecisionTreeClassifier, export_text  # noqa: E402
 
 from calibration.adapters.mapping import USER_FIELDS  # noqa: E402
-from monilab.schema import CATEGORIES, read_dataset  # noqa: E402
+from monilab.contracts.datasets import read_dataset  # noqa: E402
+from monilab.contracts.vocabulary import CATEGORIES  # noqa: E402
 
 THRESHOLD = 0.90
 """Macro-F1 at or above which a triple counts as a persona fingerprint."""

@@ -29,7 +29,7 @@ import pyarrow.parquet as pq
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from monilab.schema import ANOMALY_KINDS, CATEGORIES, DIRECTIONS, METHODS  # noqa: E402
+from monilab.contracts.vocabulary import ANOMALY_KINDS, CATEGORIES, DIRECTIONS, METHODS  # noqa: E402
 from sim.agents.generate import (  # noqa: E402
     CHUNK_ROWS,
     COMPRESSION,

@@ -28,11 +28,11 @@ from pathlib import Path
 
 from cpu import finished_children_cpu_seconds, load_average, tree_cpu_seconds
 
-from monilab.appprocess import AppProcess
+from monilab.lab.appprocess import AppProcess
 from sim.browser import BrowseOptions, demo_plans, run_browse
-from sim.locustfiles.plan import AgentPlan, PlannedAction, write_plan
-from sim.locustfiles.planning import build_plan
-from sim.locustfiles.summary import endpoint_stats
+from sim.load.summary import endpoint_stats
+from sim.plan.build import build_plan
+from sim.plan.records import AgentPlan, PlannedAction, write_plan
 
 BARE = Path(__file__).resolve().parent.parent / "sim" / "locustfiles" / "bare.py"
 

@@ -94,7 +94,7 @@ def anomaly_speed(data: Path, models: Path) -> dict:
 
     from analysis.anomaly import score_transactions
     from analysis.shards import read_part
-    from monilab.schema import read_dataset
+    from monilab.contracts.datasets import read_dataset
 
     tx = read_part(read_dataset(data).parts("transactions")[0])
     scorer = joblib.load(models / "anomaly.joblib")

@@ -8,7 +8,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from monilab.errors import MonilabError
+from monilab.contracts.errors import MonilabError
 
 __all__ = ["Trial", "TrialLog"]
 

@@ -1,6 +1,6 @@
 """Small helpers on transactions frames shared by the statistics and the metric battery.
 
-Frames follow ``monilab.schema`` (``transactions``: txn_id, user_id, ts, method, amount,
+Frames follow ``monilab.contracts`` (``transactions``: txn_id, user_id, ts, method, amount,
 merchant, category, direction, ...). One extra boolean column is understood everywhere in
 ``calibration``: :data:`HAS_TIME`. When present and false, the row's time of day is unknown
 (its ``ts`` holds the date at midnight) and every hour-based statistic skips the row; when

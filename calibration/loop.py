@@ -34,7 +34,7 @@ from calibration.metrics import target_discrepancy
 from calibration.search import SAMPLERS, make_sampler, search_nelder_mead, search_optuna
 from calibration.simulator import Simulator
 from calibration.space import GroupedSpace, ParameterSpace, Space
-from monilab.errors import MonilabError
+from monilab.contracts.errors import MonilabError
 
 __all__ = [
     "CalibrationResult",

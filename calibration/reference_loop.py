@@ -43,7 +43,7 @@ from calibration.reference_scoring import (
 from calibration.simulator import Simulator
 from calibration.space import Space
 from calibration.split import split_reference
-from monilab.errors import MonilabError
+from monilab.contracts.errors import MonilabError
 
 __all__ = ["ReferenceCalibrationResult", "calibrate_reference"]
 

@@ -25,7 +25,7 @@ from calibration.adapters.microdata import ReferenceData
 from calibration.battery import BatteryConfig, run_battery
 from calibration.frames import spending
 from calibration.split import split_reference
-from monilab.errors import MonilabError
+from monilab.contracts.errors import MonilabError
 
 REPORT_COLUMNS: tuple[str, ...] = (
     "metric",

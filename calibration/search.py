@@ -19,7 +19,7 @@ from scipy.optimize import minimize
 
 from calibration.checkpoint import Trial, TrialLog
 from calibration.space import Space
-from monilab.errors import MonilabError
+from monilab.contracts.errors import MonilabError
 
 __all__ = ["SAMPLERS", "Evaluate", "make_sampler", "search_nelder_mead", "search_optuna"]
 

@@ -9,7 +9,7 @@ from fnmatch import fnmatchcase
 import numpy as np
 from optuna.distributions import FloatDistribution
 
-from monilab.errors import MonilabError
+from monilab.contracts.errors import MonilabError
 from sim.agents.parameters import FreeParameter
 from sim.agents.personas import PersonaSet
 

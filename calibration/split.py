@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from calibration.frames import timestamps
-from monilab.errors import MonilabError
+from monilab.contracts.errors import MonilabError
 
 SplitBy = Literal["auto", "user", "time"]
 

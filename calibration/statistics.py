@@ -32,7 +32,7 @@ from calibration.targets.vocabulary import (
     parse_filter,
     quantile_of,
 )
-from monilab.errors import MonilabError
+from monilab.contracts.errors import MonilabError
 
 
 def compute_statistic(

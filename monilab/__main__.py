@@ -2,6 +2,6 @@
 
 import sys
 
-from monilab.cli import main
+from monilab.cli.main import main
 
 sys.exit(main())

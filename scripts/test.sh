@@ -9,4 +9,6 @@ bash scripts/setup.sh
 source scripts/pg_throwaway.sh start
 trap 'bash scripts/pg_throwaway.sh stop' EXIT
 .venv/bin/ruff check .
+.venv/bin/ruff format --check .
+.venv/bin/lint-imports
 .venv/bin/python -m pytest "$@"

@@ -22,8 +22,10 @@ from typing import Any
 import pyarrow as pa
 from sqlalchemy import inspect, make_url, select
 
-from monilab.errors import MonilabError
-from monilab.schema import EVENT_SOURCES, EVENTS, DatasetWriter, empty_table
+from monilab.contracts.datasets import DatasetWriter
+from monilab.contracts.errors import MonilabError
+from monilab.contracts.tables import EVENTS, empty_table
+from monilab.contracts.vocabulary import EVENT_SOURCES
 from target_app.db import Database, sqlite_path
 from target_app.frames import TRANSACTION_FIELDS, USER_FIELDS, arrow_table
 from target_app.models import Spending, User

@@ -1,4 +1,4 @@
-"""App rows in the lab's table shapes (monilab.schema ``users`` and ``transactions``).
+"""App rows in the lab's table shapes (monilab.contracts ``users`` and ``transactions``).
 
 Shared by ``monilab export`` (Parquet) and the spending-type model (a pandas frame), so a
 model sees the same columns whether it was fed a generated dataset or the live app.
@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 
-from monilab.schema import contract_for
+from monilab.contracts.tables import contract_for
 from target_app.models import Spending, User
 
 if TYPE_CHECKING:

@@ -1,6 +1,6 @@
 """The Moni tables as SQLAlchemy 2.0 typed models, after the seed ERD.
 
-This module imports only SQLAlchemy and :mod:`monilab.schema`, so the lab can open an app
+This module imports only SQLAlchemy and :mod:`monilab.contracts`, so the lab can open an app
 database offline (``monilab export``) without Flask. Times are naive Korean local time,
 money is integer KRW, like the data contracts.
 
@@ -29,7 +29,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-from monilab.schema import CATEGORIES, DIRECTIONS, GENDERS, METHODS, SPENDING_TYPES
+from monilab.contracts.vocabulary import CATEGORIES, DIRECTIONS, GENDERS, METHODS, SPENDING_TYPES
 
 KST = dt.timezone(dt.timedelta(hours=9), "KST")
 """Korean Standard Time (no daylight saving): the clock of every stored timestamp."""

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from monilab.schema import CATEGORIES, DIRECTIONS, METHODS, SPENDING_TYPES
+from monilab.contracts.vocabulary import CATEGORIES, DIRECTIONS, METHODS, SPENDING_TYPES
 from target_app.models import ACCOUNT_KINDS, NOTIFICATION_KINDS
 
 _STR = {"type": "string"}

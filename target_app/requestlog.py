@@ -37,7 +37,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from monilab.schema import EVENT_SOURCES
+from monilab.contracts.vocabulary import EVENT_SOURCES
 from target_app.models import KST
 
 if TYPE_CHECKING:

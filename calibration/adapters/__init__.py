@@ -2,7 +2,12 @@
 
 from calibration.adapters.dataset import load_dataset_reference
 from calibration.adapters.mapping import MicrodataMapping, load_mapping, parse_mapping
-from calibration.adapters.microdata import ReferenceData, load_microdata, load_reference
+from calibration.adapters.microdata import (
+    ReferenceData,
+    load_microdata,
+    load_reference,
+    real_transactions,
+)
 
 __all__ = [
     "MicrodataMapping",
@@ -12,4 +17,5 @@ __all__ = [
     "load_microdata",
     "load_reference",
     "parse_mapping",
+    "real_transactions",
 ]

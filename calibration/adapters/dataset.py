@@ -18,8 +18,9 @@ import pyarrow as pa
 from calibration.adapters.mapping import ANY_KIND, TRANSACTION_FIELDS_MAPPABLE, USER_FIELDS
 from calibration.adapters.microdata import ReferenceData
 from calibration.frames import HAS_TIME
-from monilab.errors import MonilabError
-from monilab.schema import MANIFEST_NAME, Dataset, conform, read_dataset
+from monilab.contracts.datasets import MANIFEST_NAME, Dataset, read_dataset
+from monilab.contracts.errors import MonilabError
+from monilab.contracts.tables import conform
 
 
 def load_dataset_reference(directory: str | Path) -> ReferenceData:

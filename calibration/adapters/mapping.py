@@ -59,8 +59,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from monilab.errors import MonilabError, read_toml
-from monilab.schema import CATEGORIES, DIRECTIONS, GENDERS, METHODS
+from monilab.contracts.errors import MonilabError, read_toml
+from monilab.contracts.vocabulary import CATEGORIES, DIRECTIONS, GENDERS, METHODS
 
 COLUMN_ROLES: tuple[str, ...] = (
     "ts",

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -30,8 +31,8 @@ from calibration.adapters.mapping import (
 )
 from calibration.frames import HAS_TIME
 from calibration.paths import bundled_mapping, reference_dir
-from monilab.errors import MonilabError
-from monilab.schema import conform
+from monilab.contracts.errors import MonilabError
+from monilab.contracts.tables import conform
 
 _TIME_DIRECTIVES = ("%H", "%I", "%M", "%X", "%T", "%R")
 
@@ -362,3 +363,31 @@ def _users(
             f"{source.path.name}"
         )
     return conform("users", frame).to_pandas()
+
+
+def real_transactions(
+    path: str | Path | None, mapping: str | Path
+) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """Transactions of a real source mapped into the schema, and what the mapping says.
+
+    Args:
+        path: The source file (None: the mapping's own file under the reference directory).
+        mapping: The TOML mapping file.
+    """
+    ref = load_microdata(mapping, path)
+    tx = ref.transactions.drop(columns=["has_time"], errors="ignore")
+    has_time = ref.transactions.get("has_time")
+    info = {
+        "source": ref.name,
+        "rows": len(tx),
+        "users": int(tx["user_id"].nunique()),
+        "first_day": str(tx["ts"].min().date()),
+        "last_day": str(tx["ts"].max().date()),
+        "currency": ref.currency,
+        "currency_scale_krw": ref.currency_scale,
+        "amount_scale_assumed": ref.amount_scale_assumed,
+        "missing": sorted(ref.declared_missing),
+        "rows_without_time_of_day": int((~has_time).sum()) if has_time is not None else 0,
+        "excluded_rows": ref.excluded,
+    }
+    return tx, info

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from monilab.errors import MonilabError, read_toml
+from monilab.contracts.errors import MonilabError, read_toml
 
 BANDS_FILE = Path(__file__).resolve().parent / "bands.toml"
 BASES = frozenset({"measured", "literature", "official", "judgment"})

@@ -27,7 +27,7 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
-from monilab.schema import CATEGORIES
+from monilab.contracts.vocabulary import CATEGORIES
 
 MONEY_MOVES: tuple[str, ...] = ("income", "savings", "investment")
 """Categories that move money rather than spend it."""

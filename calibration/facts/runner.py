@@ -20,7 +20,7 @@ from calibration.facts import money, repertoire, timing, usage
 from calibration.facts.bands import Band, BandSet, load_bands
 from calibration.facts.frames import FactData
 from calibration.facts.measure import Measurement, NotApplicable
-from monilab.errors import MonilabError
+from monilab.contracts.errors import MonilabError
 
 log = logging.getLogger(__name__)
 

@@ -21,8 +21,8 @@ import pyarrow.parquet as pq
 
 from calibration.facts.frames import TRANSACTION_COLUMNS, FactData, Sessions, fact_data
 from calibration.facts.usage import sessions_from_actions, sessions_from_events
-from monilab.errors import MonilabError
-from monilab.schema import Dataset, read_dataset
+from monilab.contracts.datasets import Dataset, read_dataset
+from monilab.contracts.errors import MonilabError
 
 log = logging.getLogger(__name__)
 

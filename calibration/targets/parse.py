@@ -16,7 +16,7 @@ from calibration.targets.vocabulary import (
     is_share,
     parse_filter,
 )
-from monilab.errors import MonilabError
+from monilab.contracts.errors import MonilabError
 
 REQUIRED_COLUMNS: tuple[str, ...] = ("statistic", "filter", "key", "value")
 OPTIONAL_COLUMNS: tuple[str, ...] = ("weight", "source")

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from itertools import pairwise
 
 from calibration.frames import WEEKDAYS
-from monilab.schema import CATEGORIES, GENDERS, METHODS
+from monilab.contracts.vocabulary import CATEGORIES, GENDERS, METHODS
 
 SHARE_STATISTICS: dict[str, tuple[str, str]] = {
     "amount_share_by_category": ("amount", "category"),

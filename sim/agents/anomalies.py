@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from monilab.schema import ANOMALY_KINDS
+from monilab.contracts.vocabulary import ANOMALY_KINDS
 from sim.agents.personas import SPEND_CATEGORIES
 from sim.agents.rows import Rows
 from sim.agents.sampling import grouped_choice, make_cdf, round_to

@@ -28,8 +28,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from tqdm import tqdm
 
-from monilab.errors import MonilabError
-from monilab.schema import TRANSACTIONS, DatasetWriter, conform
+from monilab.contracts.datasets import DatasetWriter
+from monilab.contracts.errors import MonilabError
+from monilab.contracts.tables import TRANSACTIONS, conform
 from sim.agents.identity import register_labels
 from sim.agents.metrics import POPULATION_DAILY, register_population_daily
 from sim.agents.personas import PersonaSet, default_personas, load_personas

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pyarrow as pa
 
-from monilab import schema
+from monilab.contracts.tables import TableContract, register_contract
 from sim.agents.sampling import weighted_choice
 from sim.agents.tables import PersonaTables
 
@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 MIX_CONCENTRATION = 6.0
 """Beta concentration of the per-user mixing weight (higher: closer to the persona's)."""
 
-LABELS = schema.TableContract(
+LABELS = TableContract(
     name="labels",
     schema=pa.schema(
         [
@@ -64,8 +64,8 @@ class MonthLabels:
 
 
 def register_labels() -> None:
-    """Make ``labels`` a known table for :func:`monilab.schema.conform`."""
-    schema.register_contract(LABELS)
+    """Make ``labels`` a known table for :func:`monilab.contracts.tables.conform`."""
+    register_contract(LABELS)
 
 
 register_labels()

@@ -19,8 +19,8 @@ from statistics import NormalDist
 
 import numpy as np
 
-from monilab.errors import MonilabError, read_toml
-from monilab.schema import CATEGORIES
+from monilab.contracts.errors import MonilabError, read_toml
+from monilab.contracts.vocabulary import CATEGORIES
 from sim.agents.sampling import make_cdf
 
 _UNIT = NormalDist()

@@ -1,7 +1,7 @@
 """Daily population metrics: computed each step, collected by Mesa's DataCollector.
 
 They become the dataset table ``population_daily`` (one row per shard and day), whose
-contract is registered here with :func:`monilab.schema.register_contract`.
+contract is registered here with :func:`monilab.contracts.tables.register_contract`.
 """
 
 from __future__ import annotations
@@ -12,12 +12,12 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from monilab import schema
+from monilab.contracts.tables import TableContract, register_contract
 from sim.agents.agents import AgentState
 from sim.agents.money import INCOME, INVESTMENT, SAVINGS
 from sim.agents.rows import OUT, Rows
 
-POPULATION_DAILY = schema.TableContract(
+POPULATION_DAILY = TableContract(
     name="population_daily",
     schema=pa.schema(
         [
@@ -49,8 +49,8 @@ METRICS: tuple[str, ...] = tuple(f.name for f in POPULATION_DAILY.schema)
 
 
 def register_population_daily() -> None:
-    """Make ``population_daily`` a known table for :func:`monilab.schema.conform`."""
-    schema.register_contract(POPULATION_DAILY)
+    """Make ``population_daily`` a known table for :func:`monilab.contracts.tables.conform`."""
+    register_contract(POPULATION_DAILY)
 
 
 register_population_daily()  # importing the population makes its table known

@@ -21,7 +21,7 @@ from functools import cache
 
 import numpy as np
 
-from monilab.schema import CATEGORIES
+from monilab.contracts.vocabulary import CATEGORIES
 from sim.agents.agents import AgentState
 from sim.agents.calendar import SimCalendar
 from sim.agents.market import MarketPath

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from typing import Any
 
-from monilab.errors import MonilabError
+from monilab.contracts.errors import MonilabError
 
 PARAM_KEYS = frozenset({"value", "free", "low", "high", "log"})
 PERSONAS_KEY = "personas"

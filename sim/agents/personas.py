@@ -25,7 +25,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from monilab.schema import CATEGORIES, SPENDING_TYPES, STYLES
+from monilab.contracts.vocabulary import CATEGORIES, SPENDING_TYPES, STYLES
 from sim.agents import parameters
 from sim.agents.parameters import PERSONAS_KEY, FreeParameter, PersonaError, describe_path
 

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from monilab.errors import MonilabError
+from monilab.contracts.errors import MonilabError
 from sim.agents.calendar import SimCalendar
 from sim.agents.decisions import Action, activity_profile, agent_actions
 from sim.agents.market import MarketPath, simulate_market

@@ -8,7 +8,7 @@ from typing import ClassVar
 import numpy as np
 import pyarrow as pa
 
-from monilab.schema import ANOMALY_KINDS, CATEGORIES, DIRECTIONS, METHODS
+from monilab.contracts.vocabulary import ANOMALY_KINDS, CATEGORIES, DIRECTIONS, METHODS
 
 IN, OUT = DIRECTIONS.index("in"), DIRECTIONS.index("out")
 NO_ANOMALY = -1
@@ -103,7 +103,7 @@ def to_arrow(
     """The transactions-contract table of a batch; ``txn_id`` counts up from ``first_txn_id``.
 
     Strings are built as dictionary arrays over fixed vocabularies (cast to plain strings
-    by :func:`monilab.schema.conform`), never one Python object per row.
+    by :func:`monilab.contracts.tables.conform`), never one Python object per row.
     """
     n = len(rows)
     kind_mask = rows.anomaly < 0

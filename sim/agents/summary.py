@@ -10,7 +10,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from monilab.schema import ANOMALY_KINDS, Dataset, read_dataset
+from monilab.contracts.datasets import Dataset, read_dataset
+from monilab.contracts.vocabulary import ANOMALY_KINDS
 
 NOT_SPENDING = ("savings", "investment")
 """Outgoing categories that move money rather than spend it."""

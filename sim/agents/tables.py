@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from monilab.schema import CATEGORIES, METHODS
+from monilab.contracts.vocabulary import CATEGORIES, METHODS
 from sim.agents.merchants import MerchantCatalog
 from sim.agents.parameters import PERSONAS_KEY, PersonaError, describe_path
 from sim.agents.personas import SPEND_CATEGORIES, PersonaSet

@@ -30,7 +30,7 @@ from urllib.parse import urlsplit
 
 from sim.browser.pages import PAGES, AgentTab, PageSpec
 from sim.browser.timings import KST
-from sim.locustfiles.plan import AgentPlan, agent_credentials
+from sim.plan.records import AgentPlan, agent_credentials
 
 StepRun = Callable[[AgentTab], Awaitable[None]]
 JourneyBuilder = Callable[[AgentPlan, int], list["Step"]]

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode, urlsplit
 
 from sim.browser.timings import measure, now_kst, timing_event
-from sim.locustfiles.plan import AgentPlan
+from sim.plan.records import AgentPlan
 
 if TYPE_CHECKING:
     from playwright.async_api import Page, Response

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import numpy as np
 
-from monilab.errors import MonilabError
-from sim.locustfiles.plan import AgentPlan, PlannedAction, read_plan
+from monilab.contracts.errors import MonilabError
+from sim.plan.records import AgentPlan, PlannedAction, read_plan
 
 _DEMO_SPENDINGS = (
     ("coffee", "스타벅스", 4_500, 9_000),
@@ -36,7 +36,7 @@ def plans_from_population(
     agents: int, *, seed: int, days: int, start: str, personas: Path | None = None
 ) -> list[AgentPlan]:
     """The first ``agents`` agents of a population (``sim.agents``), as plans."""
-    from sim.locustfiles.planning import build_plan
+    from sim.plan.build import build_plan
 
     try:
         import sim.agents.population  # noqa: F401  (the population API build_plan asks)

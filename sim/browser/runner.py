@@ -29,15 +29,16 @@ from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 
-from monilab.appprocess import check_healthz
-from monilab.errors import MonilabError
-from monilab.schema import DatasetWriter, empty_table
+from monilab.contracts.datasets import DatasetWriter
+from monilab.contracts.errors import MonilabError
+from monilab.contracts.tables import empty_table
 from sim.browser.journey import JourneyBuilder, Step, build_journey
 from sim.browser.memory import MemorySampler
 from sim.browser.pages import AgentTab, JourneyError
 from sim.browser.plans import plans_from_file, plans_from_population
 from sim.browser.summary import JourneyResult, StepFailure, build_summary, write_summary
-from sim.locustfiles.plan import AgentPlan, write_plan
+from sim.health import check_healthz
+from sim.plan.records import AgentPlan, write_plan
 
 if TYPE_CHECKING:
     from playwright.async_api import Browser, Page

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from playwright.async_api import Page
 
 KST = dt.timezone(dt.timedelta(hours=9))
-"""Lab timestamps are naive Korean local time (see :mod:`monilab.schema`)."""
+"""Lab timestamps are naive Korean local time (see :mod:`monilab.contracts`)."""
 
 TIMING_SCRIPT = """
 async () => {

@@ -20,8 +20,8 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from sim.locustfiles.ledger import Ledger
-from sim.locustfiles.plan import AgentPlan, PlannedAction, agent_credentials
+from sim.plan.records import AgentPlan, PlannedAction, agent_credentials
+from sim.reconcile.ledger import Ledger
 
 log = logging.getLogger(__name__)
 

@@ -1,8 +1,8 @@
 """The lab's locustfile: each Locust user embodies one agent and replays its plan.
 
-Run by ``monilab load`` (see :mod:`sim.locustfiles.runner`), never imported by the lab
+Run by ``monilab load`` (see :mod:`sim.load.runner`), never imported by the lab
 itself: importing Locust monkey-patches the process with gevent. The user is thin: it takes
-an agent (:class:`~sim.locustfiles.replay.AgentLeases`), signs up as that agent, and carries
+an agent (:class:`~sim.plan.replay.AgentLeases`), signs up as that agent, and carries
 out the agent's actions through :class:`~sim.locustfiles.actions.MoniApi`, waiting between
 them as the agent's schedule says (compressed by ``--monilab-time-scale``). When its agent
 has nothing left to do, the same Locust user takes the next agent of its slice.
@@ -19,10 +19,10 @@ from locust.exception import StopUser
 from locust.runners import MasterRunner, WorkerRunner
 
 from sim.locustfiles.actions import MoniApi
-from sim.locustfiles.ledger import Ledger, append_lines
-from sim.locustfiles.plan import read_plan
-from sim.locustfiles.replay import AgentLeases, AgentReplay
-from sim.locustfiles.shapes import ShapeSpec, parse_activity, users_at
+from sim.plan.records import read_plan
+from sim.plan.replay import AgentLeases, AgentReplay
+from sim.plan.shapes import ShapeSpec, parse_activity, users_at
+from sim.reconcile.ledger import Ledger, append_lines
 
 LEDGER_MESSAGE = "monilab_ledger"
 FLUSH_SECONDS = 2.0
@@ -159,7 +159,7 @@ class MoniAgent(FastHttpUser):
 
 
 class MoniShape(LoadTestShape):
-    """The run's load shape, chosen by ``--monilab-shape`` (see :mod:`sim.locustfiles.shapes`)."""
+    """The run's load shape, chosen by ``--monilab-shape`` (see :mod:`sim.plan.shapes`)."""
 
     def tick(self) -> tuple[int, float] | None:
         options = _options(self.runner.environment)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from flask import Flask, render_template
 
-from monilab.schema import CATEGORIES, DIRECTIONS, GENDERS, METHODS
+from monilab.contracts.vocabulary import CATEGORIES, DIRECTIONS, GENDERS, METHODS
 from target_app.errors import AppError
 from target_app.pages import auth, goals, home, insights, notifications, profile, spendings
 from target_app.services.common import CATEGORY_LABELS, METHOD_LABELS

@@ -82,7 +82,7 @@ CATEGORY_LABELS: dict[str, str] = {
     "income": "수입",
     "etc": "기타",
 }
-"""Korean labels of :data:`monilab.schema.CATEGORIES` for pages and messages."""
+"""Korean labels of :data:`monilab.contracts.vocabulary.CATEGORIES` for pages and messages."""
 
 METHOD_LABELS: dict[str, str] = {
     "card": "카드",
@@ -90,7 +90,7 @@ METHOD_LABELS: dict[str, str] = {
     "auto_debit": "자동이체",
     "cash": "현금",
 }
-"""Korean labels of :data:`monilab.schema.METHODS`."""
+"""Korean labels of :data:`monilab.contracts.vocabulary.METHODS`."""
 
 WEEKDAY_LABELS: tuple[str, ...] = ("월", "화", "수", "목", "금", "토", "일")
 """Korean weekday names, Monday first."""

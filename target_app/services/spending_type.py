@@ -4,8 +4,8 @@ Loading interface (what ``analysis`` must ship): a file readable by ``joblib.loa
 plain pickle works too) holding an object with
 
 - ``predict_user(spendings: pandas.DataFrame) -> str``: one of
-  :data:`monilab.schema.SPENDING_TYPES`, given one user's spendings as a frame with the
-  ``transactions`` columns (see :func:`target_app.frames.transactions_frame`), newest
+  :data:`monilab.contracts.vocabulary.SPENDING_TYPES`, given one user's spendings as a frame
+  with the ``transactions`` columns (see :func:`target_app.frames.transactions_frame`), newest
   :data:`MAX_ROWS` rows at most;
 - optionally ``min_spendings: int``: fewer spendings give ``not_enough_data``
   (default :data:`MIN_SPENDINGS`).
@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session
 
-from monilab.schema import SPENDING_TYPES
+from monilab.contracts.vocabulary import SPENDING_TYPES
 from target_app.frames import transactions_frame
 from target_app.models import Spending, SpendingType, User
 

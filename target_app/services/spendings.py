@@ -20,7 +20,7 @@ from sqlalchemy import Connection, Row, Select, bindparam, extract, func, insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from monilab.schema import CATEGORIES, DIRECTIONS, METHODS
+from monilab.contracts.vocabulary import CATEGORIES, DIRECTIONS, METHODS
 from target_app.errors import AppError, BadRequest, Conflict, ValidationError
 from target_app.models import MAX_AMOUNT, Spending
 from target_app.services.common import iso, month_bounds, owned

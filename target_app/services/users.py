@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from monilab.schema import GENDERS
+from monilab.contracts.vocabulary import GENDERS
 from target_app.errors import Conflict, Forbidden, Unauthorized
 from target_app.models import MAX_AMOUNT, ApiToken, User
 from target_app.services.common import iso

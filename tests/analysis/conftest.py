@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from monilab.schema import read_dataset
+from monilab.contracts.datasets import read_dataset
 from sim.agents.generate import generate_dataset
 
 USERS = 300

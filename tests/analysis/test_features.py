@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from analysis import features
-from monilab.errors import MonilabError
+from monilab.contracts.errors import MonilabError
 
 
 def test_user_features_one_row_per_user(transactions: pd.DataFrame) -> None:

@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 from analysis import anomaly, forecast, real_data
+from calibration.adapters import real_transactions
 from calibration.paths import bundled_mapping, reference_dir
 
 LEDGER = "household_ledger/daily_household_transactions.csv"
@@ -88,9 +89,8 @@ def test_real_ledger_tstr_trtr(
     ledger: None, synthetic: tuple[dict[str, Any], pd.DataFrame]
 ) -> None:
     models, train = synthetic
-    out = real_data.real_check(
-        None, bundled_mapping("household_ledger"), models, train, n_estimators=20
-    )
+    real = real_transactions(None, bundled_mapping("household_ledger"))
+    out = real_data.real_check(real, models, train, n_estimators=20)
     assert out["source"] == "household_ledger" and out["users"] == 1
     assert "merchant" in out["missing"] and "is_anomaly" in out["missing"]
     fc = out["forecast"]

@@ -10,7 +10,7 @@ import pytest
 
 from analysis import anomaly, forecast, shards
 from analysis.features import user_features
-from monilab.schema import DatasetWriter, read_dataset
+from monilab.contracts.datasets import DatasetWriter, read_dataset
 
 
 @pytest.fixture(scope="module")

@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 
 from analysis.features import OUTGOING, check_transactions, spendings
-from monilab.cli import main
-from monilab.schema import SPENDING_TYPES, read_dataset, write_dataset
+from monilab.cli.main import main
+from monilab.contracts.datasets import read_dataset, write_dataset
+from monilab.contracts.vocabulary import SPENDING_TYPES
 from target_app.services.spending_type import load_type_model
 
 

@@ -11,7 +11,7 @@ import pytest
 
 from analysis import alerts
 from calibration.paths import bundled_mapping, reference_dir
-from monilab.cli import main
+from monilab.cli.main import main
 
 LEDGER = reference_dir() / "household_ledger" / "daily_household_transactions.csv"
 

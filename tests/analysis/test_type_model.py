@@ -12,7 +12,7 @@ import pytest
 from analysis import metrics
 from analysis.features import user_features
 from analysis.type_model import TypeClusterer, UserClassifier, name_clusters
-from monilab.schema import SPENDING_TYPES
+from monilab.contracts.vocabulary import SPENDING_TYPES
 
 
 @pytest.fixture(scope="module")

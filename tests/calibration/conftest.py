@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from calibration.paths import reference_dir
-from monilab.schema import conform
+from monilab.contracts.tables import conform
 
 SPEND_CATEGORIES = ("food", "coffee", "shopping", "transport", "living", "entertainment")
 CATEGORY_P = (0.35, 0.2, 0.15, 0.15, 0.1, 0.05)

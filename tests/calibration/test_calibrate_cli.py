@@ -8,7 +8,7 @@ import shutil
 import pytest
 
 from calibration.paths import bundled_targets
-from monilab.cli import main
+from monilab.cli.main import main
 from sim.agents.personas import default_persona_path, load_personas
 
 

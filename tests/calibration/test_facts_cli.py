@@ -15,9 +15,9 @@ from calibration.facts.bands import BANDS_FILE, BASES
 from calibration.facts.runner import NOT_APPLICABLE
 from calibration.facts.sources import load_dataset_facts
 from calibration.paths import bundled_mapping
-from monilab.cli import main
-from monilab.errors import MonilabError
-from monilab.schema import write_dataset
+from monilab.cli.main import main
+from monilab.contracts.datasets import write_dataset
+from monilab.contracts.errors import MonilabError
 
 START = pd.Timestamp("2024-01-01")
 CATEGORIES = ("food", "coffee", "transport", "living", "shopping")

@@ -11,7 +11,7 @@ import pytest
 from calibration.loop import calibrate
 from calibration.simulator import Simulator, simulate, targets_from_simulation
 from calibration.targets import default_targets
-from monilab.errors import MonilabError
+from monilab.contracts.errors import MonilabError
 from sim.agents.personas import default_personas
 
 COFFEE = "*.categories.coffee.median"

@@ -11,8 +11,8 @@ import pytest
 from calibration.adapters import load_mapping, load_microdata, load_reference, parse_mapping
 from calibration.frames import HAS_TIME
 from calibration.paths import REFERENCE_ENV, bundled_mapping, reference_dir
-from monilab.errors import MonilabError
-from monilab.schema import CATEGORIES
+from monilab.contracts.errors import MonilabError
+from monilab.contracts.vocabulary import CATEGORIES
 
 MAPPING = """
 [source]

@@ -17,9 +17,9 @@ from calibration.reference_loop import calibrate_reference
 from calibration.reference_scoring import BatteryObjective, battery_loss
 from calibration.simulator import Simulator
 from calibration.space import GroupedSpace, persona_field_groups
-from monilab.cli import main
-from monilab.errors import MonilabError
-from monilab.schema import CATEGORIES
+from monilab.cli.main import main
+from monilab.contracts.errors import MonilabError
+from monilab.contracts.vocabulary import CATEGORIES
 from sim.agents.personas import default_persona_path, default_personas
 
 FAST = BatteryConfig(c2st_max_per_class=1500, gbm_max_iter=40)

@@ -11,9 +11,9 @@ import pytest
 from calibration.adapters import load_dataset_reference
 from calibration.adapters.mapping import USER_FIELDS
 from calibration.frames import HAS_TIME
-from monilab.cli import main
-from monilab.errors import MonilabError
-from monilab.schema import read_dataset, write_dataset
+from monilab.cli.main import main
+from monilab.contracts.datasets import read_dataset, write_dataset
+from monilab.contracts.errors import MonilabError
 from sim.agents.generate import generate_dataset
 from sim.agents.personas import default_persona_path
 

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from calibration.split import split_reference
-from monilab.errors import MonilabError
+from monilab.contracts.errors import MonilabError
 
 
 def test_split_by_user_is_disjoint_and_deterministic(population) -> None:

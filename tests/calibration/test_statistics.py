@@ -8,7 +8,7 @@ import pytest
 
 from calibration.frames import HAS_TIME
 from calibration.statistics import compute_statistic
-from monilab.errors import MonilabError
+from monilab.contracts.errors import MonilabError
 
 HOURS = ["00-06", "06-11", "11-14", "17-21"]
 WEEK = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]

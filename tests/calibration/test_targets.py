@@ -13,7 +13,7 @@ from calibration.targets import (
     parse_targets,
     split_targets,
 )
-from monilab.errors import MonilabError
+from monilab.contracts.errors import MonilabError
 
 GOOD = """statistic,filter,key,value,weight
 count_share_by_category,,coffee,0.25,2

@@ -14,8 +14,8 @@ from flask import Flask
 from moni_helpers import PASSWORD, ApiUser, csrf_token, sign_up
 
 from analysis.training import train
-from monilab.appprocess import AppProcess
-from monilab.schema import read_dataset
+from monilab.contracts.datasets import read_dataset
+from monilab.lab.appprocess import AppProcess
 from sim.agents.generate import generate_dataset
 from target_app import create_app
 from target_app.services.coach import ModelsSlot

@@ -7,8 +7,9 @@ import json
 import pytest
 from moni_helpers import spending
 
-from monilab.errors import MonilabError
-from monilab.schema import conform, read_dataset
+from monilab.contracts.datasets import read_dataset
+from monilab.contracts.errors import MonilabError
+from monilab.contracts.tables import conform
 from target_app.export import export_dataset
 
 

@@ -17,9 +17,10 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import requests
 
-from monilab.appprocess import AppProcess
-from monilab.cli import main
-from monilab.schema import conform, read_dataset
+from monilab.cli.main import main
+from monilab.contracts.datasets import read_dataset
+from monilab.contracts.tables import conform
+from monilab.lab.appprocess import AppProcess
 
 pytestmark = pytest.mark.integration
 

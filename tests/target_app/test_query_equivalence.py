@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from moni_helpers import sign_up
 
-from monilab.schema import CATEGORIES
+from monilab.contracts.vocabulary import CATEGORIES
 
 SEED = 20240301
 

@@ -9,7 +9,7 @@ from conftest import everyday
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.model_selection import cross_val_score
 
-from monilab.schema import ANOMALY_KINDS
+from monilab.contracts.vocabulary import ANOMALY_KINDS
 from sim.agents.anomalies import BURST_SIZES, KIND_WEIGHTS, MAX_EPISODE_PROB
 from sim.agents.population import Population
 

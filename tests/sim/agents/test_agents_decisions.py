@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from conftest import SMALL
 
-from monilab.schema import read_dataset
+from monilab.contracts.datasets import read_dataset
 from sim.agents.decisions import ACTION_KINDS, credentials, goal_title, merged_actions
 from sim.agents.population import Population
 

@@ -11,8 +11,9 @@ from pathlib import Path
 import pytest
 from conftest import SMALL
 
-from monilab.cli import main
-from monilab.schema import conform, read_dataset
+from monilab.cli.main import main
+from monilab.contracts.datasets import read_dataset
+from monilab.contracts.tables import conform
 from sim.agents.generate import generate_dataset
 from sim.agents.personas import default_persona_path
 

@@ -7,8 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from monilab.errors import MonilabError
-from monilab.schema import CATEGORIES
+from monilab.contracts.errors import MonilabError
+from monilab.contracts.vocabulary import CATEGORIES
 from sim.agents.merchants import (
     MerchantCatalog,
     default_catalog,

@@ -228,7 +228,7 @@ def test_app_engagement_is_heavy_tailed(year_population):
 
 def test_the_default_population_passes_the_stylized_facts_check(tmp_path, capsys):
     """The acceptance check of docs/realism.md at a smaller size (CI runs it on every push)."""
-    from monilab.cli import main
+    from monilab.cli.main import main
     from sim.agents.generate import generate_dataset
 
     out = tmp_path / "population"

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from monilab.appprocess import AppProcess
+from monilab.lab.appprocess import AppProcess
 from sim.browser.runner import CHROMIUM
 
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from monilab.appprocess import free_port
-from monilab.cli import main
+from monilab.cli.main import main
+from monilab.lab.appprocess import free_port
 
 
 def _browse(tmp_path: Path, *extra: str, host: str = "http://127.0.0.1:9") -> list[str]:

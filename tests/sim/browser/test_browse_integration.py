@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from monilab.appprocess import AppProcess
-from monilab.cli import main
-from monilab.schema import read_dataset
+from monilab.cli.main import main
+from monilab.contracts.datasets import read_dataset
+from monilab.lab.appprocess import AppProcess
 from sim.browser import BrowseOptions, PageSpec, Step, build_journey, demo_plans, run_browse
 from sim.browser.pages import PAGES
-from sim.locustfiles.plan import AgentPlan, read_plan, write_plan
+from sim.plan.records import AgentPlan, read_plan, write_plan
 from target_app.requestlog import read_records
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from monilab.errors import MonilabError
+from monilab.contracts.errors import MonilabError
 from sim.browser.journey import MIDDLE_SKELETON, build_journey, form_datetime, middle_order
 from sim.browser.pages import PAGES, page_for_path
 from sim.browser.plans import demo_plans, plans_from_file, plans_from_population
-from sim.locustfiles.plan import AgentPlan, PlannedAction, write_plan
+from sim.plan.records import AgentPlan, PlannedAction, write_plan
 
 T0 = dt.datetime(2024, 3, 1, 9, 0)
 

@@ -6,7 +6,7 @@ import datetime as dt
 
 import pandas as pd
 
-from monilab.schema import conform
+from monilab.contracts.tables import conform
 from sim.browser.timings import PageTiming, timing_event, timing_from_entry
 
 ENTRY = {

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from monilab.appprocess import AppProcess
-from sim.locustfiles.plan import AgentPlan, PlannedAction, write_plan
+from monilab.lab.appprocess import AppProcess
+from sim.plan.records import AgentPlan, PlannedAction, write_plan
 
 T0 = datetime(2024, 3, 1, 8, 0)
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from sim.locustfiles.ledger import read_ledger
+from sim.reconcile.ledger import read_ledger
 
 pytestmark = pytest.mark.integration
 

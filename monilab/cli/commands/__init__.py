@@ -1,0 +1,1 @@
+"""Subcommands of the ``monilab`` CLI, one module each (see :mod:`monilab.cli.main`)."""

@@ -1,0 +1,271 @@
+"""The lab run's configuration: one TOML file, typed dataclasses, validated once.
+
+A run configuration has one table per part of the lab (``[run]``, ``[population]``,
+``[app]``, ``[load]``, ``[browser]``, ``[models]``, ``[calibration]``) and an optional
+``[quick]`` table of overrides with the same layout, applied by ``monilab run --quick``.
+Every key has a default, so an empty file is a valid configuration; an unknown key, a
+value of the wrong type or out of range is a :class:`~monilab.contracts.errors.MonilabError` that
+names the file and the key. ``monilab run --set section.key=value`` overrides any key.
+
+Example::
+
+    config = load_run_config("configs/demo.toml", quick=True, overrides=["load.users=8"])
+    config.load.users  # 8
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import tomllib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, get_type_hints
+
+from monilab.contracts.errors import MonilabError, read_toml
+
+STAGES: tuple[str, ...] = (
+    "generate",
+    "serve",
+    "load",
+    "browse",
+    "export",
+    "reconcile",
+    "train",
+    "calibrate",
+)
+"""The lab run's stages, in order (the report is always written at the end)."""
+
+SHAPES = ("population", "ramp", "step", "spike")
+SAMPLERS = ("cmaes", "tpe", "nelder-mead")
+
+
+def _spec(default: Any, low: float | None = None, high: float | None = None, **kw: Any) -> Any:
+    """A dataclass field with a default and validation bounds/choices in its metadata."""
+    return field(default=default, metadata={"low": low, "high": high, **kw})
+
+
+@dataclass(frozen=True)
+class RunSection:
+    """What the whole run does: its seed, output directory and stages to skip."""
+
+    seed: int = _spec(7, 0)
+    out: str = _spec("", help="output directory ('' = out/run-<timestamp>)")
+    skip: list[str] = field(default_factory=list, metadata={"choices": STAGES})
+
+
+@dataclass(frozen=True)
+class PopulationSection:
+    """The labelled synthetic population (``monilab generate``)."""
+
+    users: int = _spec(2000, 1, 10_000_000)
+    days: int = _spec(180, 1, 3660)
+    start: str = _spec("2024-01-01", date=True)
+    personas: str = _spec("", help="persona TOML ('' = bundled)")
+    workers: int = _spec(2, 1, 64)
+    anomaly_rate: float = _spec(0.01, 0.0, 0.5)
+
+
+@dataclass(frozen=True)
+class AppSection:
+    """The Moni app served for the run (``monilab serve`` on SQLite, its own process)."""
+
+    workers: int = _spec(2, 1, 64)
+    threads: int = _spec(4, 1, 64)
+    password_hash: str = _spec("pbkdf2:sha256:10000", help="werkzeug hash method for the run")
+    startup_timeout_s: float = _spec(60.0, 1.0, 600.0)
+
+
+@dataclass(frozen=True)
+class LoadSection:
+    """Persona-shaped HTTP load (``monilab load``)."""
+
+    users: int = _spec(40, 1, 100_000)
+    spawn_rate: float = _spec(10.0, 0.01, 10_000.0)
+    run_time_s: float = _spec(90.0, 1.0, 86_400.0)
+    shape: str = _spec("population", choices=SHAPES)
+    time_scale: float = _spec(3600.0, 0.001, 1e7)
+    max_wait_s: float = _spec(10.0, 0.0, 3600.0)
+    days: int = _spec(14, 1, 366)
+    start: str = _spec("2024-03-01", date=True)
+    processes: int = _spec(0, 0, 64)
+
+
+@dataclass(frozen=True)
+class BrowserSection:
+    """Real Chromium journeys for a sample of agents (``monilab browse``)."""
+
+    agents: int = _spec(6, 1, 10_000)
+    concurrency: int = _spec(3, 1, 64)
+    max_spendings: int = _spec(3, 0, 100)
+    timeout_s: float = _spec(20.0, 1.0, 600.0)
+    chromium: str = _spec("", help="Chromium executable ('' = Debian's)")
+
+
+@dataclass(frozen=True)
+class ModelsSection:
+    """Type, anomaly and forecast models (``monilab train``) on the population."""
+
+    trees: int = _spec(100, 1, 10_000)
+    test_weeks: int = _spec(4, 1, 52)
+    hourly_users: int = _spec(200, 0, 1_000_000)
+    eval_users: int = _spec(
+        500, 0, 1_000_000, help="users of another seed's population to test on (0 = none)"
+    )
+
+
+@dataclass(frozen=True)
+class CalibrationSection:
+    """Fit the personas to aggregate targets (``monilab calibrate``)."""
+
+    targets: str = _spec("", help="aggregate targets CSV ('' = bundled Seoul coffee 2024)")
+    validate: str = _spec("", help="held-out aggregate targets CSV ('' = none)")
+    budget: int = _spec(60, 1, 100_000)
+    jobs: int = _spec(2, 1, 64)
+    users: int = _spec(1000, 1, 1_000_000)
+    days: int = _spec(30, 1, 3660)
+    sampler: str = _spec("cmaes", choices=SAMPLERS)
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """A whole lab run."""
+
+    run: RunSection = field(default_factory=RunSection)
+    population: PopulationSection = field(default_factory=PopulationSection)
+    app: AppSection = field(default_factory=AppSection)
+    load: LoadSection = field(default_factory=LoadSection)
+    browser: BrowserSection = field(default_factory=BrowserSection)
+    models: ModelsSection = field(default_factory=ModelsSection)
+    calibration: CalibrationSection = field(default_factory=CalibrationSection)
+
+    def to_dict(self) -> dict[str, dict[str, Any]]:
+        """The configuration as nested plain values (for run.json and the report)."""
+        return dataclasses.asdict(self)
+
+    def to_toml(self) -> str:
+        """The configuration as a TOML document that :func:`load_run_config` reads back."""
+        lines: list[str] = []
+        for section, values in self.to_dict().items():
+            lines.append(f"[{section}]")
+            lines += [f"{key} = {_toml_value(value)}" for key, value in values.items()]
+            lines.append("")
+        return "\n".join(lines)
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    return repr(value)
+
+
+def _sections() -> dict[str, type]:
+    return {f.name: get_type_hints(RunConfig)[f.name] for f in dataclasses.fields(RunConfig)}
+
+
+def known_keys() -> list[str]:
+    """Every ``section.key`` a configuration may set."""
+    return [
+        f"{name}.{f.name}" for name, cls in _sections().items() for f in dataclasses.fields(cls)
+    ]
+
+
+def _check_value(where: str, key: str, value: Any, fld: dataclasses.Field, kind: Any) -> Any:
+    """``value`` converted to the field's type, or MonilabError naming ``where`` and ``key``."""
+    meta = fld.metadata
+    if kind is float and isinstance(value, int) and not isinstance(value, bool):
+        value = float(value)
+    if kind == list[str]:
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise MonilabError(f"{where}: {key} must be a list of strings, got {value!r}")
+        bad = [v for v in value if meta.get("choices") and v not in meta["choices"]]
+        if bad:
+            raise MonilabError(
+                f"{where}: {key} has {bad[0]!r}; choose from {', '.join(meta['choices'])}"
+            )
+        return list(value)
+    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+        raise MonilabError(
+            f"{where}: {key} must be {kind.__name__}, got {type(value).__name__} {value!r}"
+        )
+    if meta.get("choices") and value not in meta["choices"]:
+        raise MonilabError(f"{where}: {key} is {value!r}; choose from {', '.join(meta['choices'])}")
+    if meta.get("low") is not None and value < meta["low"]:
+        raise MonilabError(f"{where}: {key} must be >= {meta['low']}, got {value!r}")
+    if meta.get("high") is not None and value > meta["high"]:
+        raise MonilabError(f"{where}: {key} must be <= {meta['high']}, got {value!r}")
+    if meta.get("date"):
+        try:
+            dt.date.fromisoformat(value)
+        except ValueError:
+            raise MonilabError(f"{where}: {key} must be a date YYYY-MM-DD, got {value!r}") from None
+    return value
+
+
+def _merge(base: dict[str, dict[str, Any]], where: str, data: Mapping[str, Any]) -> None:
+    """Check ``data`` (``{section: {key: value}}``) and write it over ``base``."""
+    sections = _sections()
+    for section, values in data.items():
+        if section not in sections:
+            raise MonilabError(
+                f"{where}: unknown section [{section}]; known: {', '.join(sections)}"
+            )
+        if not isinstance(values, Mapping):
+            raise MonilabError(f"{where}: [{section}] must be a table of keys")
+        cls = sections[section]
+        fields = {f.name: f for f in dataclasses.fields(cls)}
+        hints = get_type_hints(cls)
+        for key, value in values.items():
+            if key not in fields:
+                raise MonilabError(
+                    f"{where}: unknown key {section}.{key}; known: {', '.join(fields)}"
+                )
+            checked = _check_value(where, f"{section}.{key}", value, fields[key], hints[key])
+            base.setdefault(section, {})[key] = checked
+
+
+def parse_override(text: str) -> dict[str, dict[str, Any]]:
+    """``section.key=value`` as ``{section: {key: value}}``; the value is read as TOML
+    (``8``, ``2.5``, ``true``, ``["train"]``), else taken as a plain string."""
+    name, sep, raw = text.partition("=")
+    section, dot, key = name.strip().partition(".")
+    if not sep or not dot or not section or not key:
+        raise MonilabError(f"--set {text!r}: expected section.key=value, e.g. load.users=20")
+    try:
+        value = tomllib.loads(f"v = {raw.strip()}")["v"]
+    except tomllib.TOMLDecodeError:
+        value = raw.strip()
+    return {section: {key: value}}
+
+
+def load_run_config(
+    path: str | Path | None = None,
+    *,
+    quick: bool = False,
+    overrides: Iterable[str] = (),
+) -> RunConfig:
+    """Read, merge and validate a run configuration.
+
+    Args:
+        path: A TOML file (None: only the defaults).
+        quick: Apply the file's ``[quick]`` table on top of its other tables.
+        overrides: ``section.key=value`` strings applied last (``monilab run --set``).
+    """
+    data = read_toml(path, "config") if path is not None else {}
+    where = str(path) if path is not None else "config"
+    quick_table = data.pop("quick", {})
+    merged: dict[str, dict[str, Any]] = {}
+    _merge(merged, where, data)
+    if quick:
+        if not isinstance(quick_table, Mapping):
+            raise MonilabError(f"{where}: [quick] must be a table of sections")
+        _merge(merged, f"{where} [quick]", quick_table)
+    for text in overrides:
+        _merge(merged, "--set", parse_override(text))
+    sections = _sections()
+    return RunConfig(**{name: sections[name](**merged.get(name, {})) for name in sections})

@@ -1,0 +1,93 @@
+"""Turning the population's decisions into a load plan (runs in the lab process, not Locust).
+
+The agents decide (``sim.agents``); this module only asks them, for a number of agents over
+a number of simulated days, and keeps what the HTTP replayer needs. The population's hourly
+activity (from the Mesa model) becomes the ``population`` load shape.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from pathlib import Path
+
+from monilab.contracts.errors import MonilabError
+from sim.plan.records import AgentPlan, PlannedAction
+
+
+def build_plan(
+    *,
+    agents: int,
+    seed: int,
+    days: int,
+    start: str,
+    personas: Path | None = None,
+    population: Path | None = None,
+) -> tuple[list[AgentPlan], list[float]]:
+    """Plans for the first ``agents`` agents of a population, and its hourly activity.
+
+    With ``population`` (a dataset made by ``monilab generate``) the seed, start, days, user
+    count and persona snapshot recorded with it are used, so the load replays exactly the
+    agents of that dataset (only the shards holding them are simulated).
+    """
+    from sim.agents.population import Population
+
+    if population is not None:
+        pop = _population_of_dataset(population)
+    else:
+        try:
+            first_day = dt.date.fromisoformat(start)
+        except ValueError:
+            raise MonilabError(f"--start {start!r}: expected a date like 2024-03-01") from None
+        pop = Population(personas, users=agents, seed=seed, start=first_day, days=days)
+    count = min(agents, pop.users)
+    persona_of = _personas_of(pop, count)
+    plans = [
+        AgentPlan(
+            agent_index=index,
+            agent_id=pop.agent_ids[index],
+            persona=persona_of[index],
+            actions=tuple(PlannedAction(a.at, a.kind, dict(a.payload)) for a in pop.actions(index)),
+        )
+        for index in range(count)
+    ]
+    profile = pop.activity_profile()
+    return plans, [float(x) for x in profile.mean(axis=0).to_numpy()]
+
+
+def _population_of_dataset(directory: Path):  # -> sim.agents.population.Population
+    from monilab.contracts.datasets import read_dataset
+    from sim.agents.population import Population
+
+    manifest = read_dataset(directory).manifest
+    snapshot = Path(directory) / "personas.toml"
+    if manifest.get("generator") != "sim.agents" or not snapshot.is_file():
+        raise MonilabError(f"--population {directory}: not a dataset made by monilab generate")
+    return Population(
+        snapshot,
+        users=int(manifest["users"]),
+        seed=int(manifest["seed"]),
+        start=manifest["start"],
+        days=int(manifest["days"]),
+        anomaly_rate=float(manifest.get("anomaly_rate", 0.01)),
+        shard_size=int(manifest["shard_size"]),
+    )
+
+
+def _personas_of(pop, count: int) -> list[str]:
+    """Persona names of the first ``count`` agents (their shards, which the actions reuse)."""
+    names: list[str] = []
+    shard = 0
+    while len(names) < count:
+        names += pop.shard(shard).users.column("persona").to_pylist()
+        shard += 1
+    return names[:count]
+
+
+def activity_from_plan(agents: Sequence[AgentPlan]) -> list[float]:
+    """Hourly activity of a plan: planned actions per hour of day (at least one everywhere)."""
+    counts = [0.0] * 24
+    for agent in agents:
+        for action in agent.actions:
+            counts[action.at.hour] += 1
+    return [max(c, 1.0) for c in counts]
