@@ -8,6 +8,12 @@ Artifacts in the models directory (all ``joblib``):
 - ``anomaly.joblib``: the Isolation Forest + K-means scorer;
 - ``forecast.joblib``: the two-stage forecasters and the overrun classifier.
 
+and ``metrics.json``. :func:`train` returns a :class:`TrainingResult` (the metrics and the
+data of the model card's figures); it writes no HTML and draws nothing: the caller renders
+the card (:func:`monilab.lab.report.model_card.write_model_card`). Its steps, each with a
+typed result: :func:`read_training_data` → :func:`fit_first_stage` → :func:`summary_metrics`
+→ :func:`score_and_evaluate` → :func:`fit_extras` → :func:`save_models`.
+
 Scale: transactions are read part by part (:mod:`analysis.shards`, two worker processes)
 and every row is featured and scored, but the heavy learners are fitted on a seeded sample
 of at most ``max_train_users`` users (:func:`fit_sample`): the type classifiers on the
@@ -23,6 +29,7 @@ from __future__ import annotations
 import json
 import logging
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +40,7 @@ from joblib import Parallel, delayed
 from sklearn.metrics import brier_score_loss, roc_auc_score
 from sklearn.model_selection import train_test_split
 
-from analysis import anomaly, extras, forecast, metrics, report, shards
+from analysis import anomaly, extras, forecast, metrics, shards
 from analysis.features import hourly_slots, sample_users, user_features
 from analysis.hourly import evaluate_slots
 from analysis.real_data import RealLedger
@@ -248,34 +255,106 @@ def _passes_labels(users: pd.DataFrame, features: pd.DataFrame) -> pd.DataFrame:
     return features.join(users.set_index("user_id")[columns])
 
 
-def train(
-    data: str | Path,
-    out: str | Path,
-    *,
-    eval_data: str | Path | None = None,
-    random_state: int = 0,
-    n_estimators: int = 200,
-    test_weeks: int = 4,
-    hourly_users: int = 500,
-    real: RealLedger | None = None,
-    max_train_users: int = MAX_TRAIN_USERS,
-    n_jobs: int = N_JOBS,
-) -> dict[str, Any]:
-    """Train, evaluate and save every model; return the metrics (also in ``metrics.json``).
+@dataclass(frozen=True)
+class WeeklyTotals:
+    """Weekly totals over the test users: actual, 4-week mean and the two-stage forecasts.
 
-    The extras (:mod:`analysis.extras`: notifications, recommendations, segments, behaviour
-    score) are always fitted; with ``real`` (real transactions and their source, see
-    :func:`calibration.adapters.real_transactions`) the forecast and anomaly pipelines also run
-    on that real data (``real`` section, TSTR/TRTR).
-
-    Type models are evaluated on held-out users (25 %) and, with ``eval_data``, on every
-    user of another dataset; the forecast on the last ``test_weeks`` weeks of every user; the
-    anomaly methods on every user-day-category cell; the hourly-slot models (LightGBM vs
-    logistic) on a sample of ``hourly_users`` users (0 skips them). Learners are fitted on at
-    most ``max_train_users`` users (see the module docstring); ``n_jobs`` processes.
+    Attributes:
+        weeks: The test weeks, sorted.
+        series: Name → one total per week.
     """
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
+
+    weeks: np.ndarray
+    series: dict[str, np.ndarray]
+
+
+@dataclass(frozen=True)
+class TrainingResult:
+    """What :func:`train` returns: the metrics and the data of the model card's figures.
+
+    Attributes:
+        metrics: The ``metrics.json`` content.
+        pr_curves: Anomaly method → (precision, recall), thinned for plotting.
+        weekly: Weekly totals of the forecast test weeks.
+    """
+
+    metrics: dict[str, Any]
+    pr_curves: dict[str, tuple[np.ndarray, np.ndarray]]
+    weekly: WeeklyTotals
+
+
+@dataclass(frozen=True)
+class TrainingData:
+    """The dataset as training sees it (the first pass itself is kept apart, to be freed).
+
+    Attributes:
+        info: The scan of the dataset.
+        feats: Features of every user with their ``spending_type`` and ``style`` labels.
+        types: The ``spending_type`` labels.
+        fit_users: The seeded sample of users the heavy learners are fitted on.
+        hourly_ids: The users of the hourly-slot models.
+        test_users: Held-out users of the type models.
+        train_users: The other users.
+        type_users: The training users the type models are fitted on.
+    """
+
+    info: shards.Scan
+    feats: pd.DataFrame
+    types: pd.Series
+    fit_users: np.ndarray
+    hourly_ids: np.ndarray
+    test_users: pd.Index
+    train_users: pd.Index
+    type_users: pd.Index
+
+
+@dataclass(frozen=True)
+class FittedModels:
+    """The first stage's learners (see :func:`fit_models`).
+
+    Attributes:
+        types: K-means and the type classifiers by name.
+        style: The style classifier.
+        scorer: The anomaly scorer.
+        forecast: The two-stage forecasters (``lightgbm``, ``xgboost``) and ``overrun``.
+        hourly: Metrics of the hourly-slot models (None when skipped).
+    """
+
+    types: dict[str, Any]
+    style: UserClassifier
+    scorer: anomaly.AnomalyScorer
+    forecast: dict[str, Any]
+    hourly: dict[str, Any] | None
+
+
+@dataclass(frozen=True)
+class Scoring:
+    """The evaluations made from the anomaly pass over every part.
+
+    Attributes:
+        forecast: The ``forecast`` section of the metrics.
+        anomaly: The ``anomaly`` section of the metrics.
+        pr_curves: Each anomaly method's precision-recall curve.
+        weekly: Weekly totals for the forecast figure.
+    """
+
+    forecast: dict[str, Any]
+    anomaly: dict[str, Any]
+    pr_curves: dict[str, tuple[np.ndarray, np.ndarray]]
+    weekly: WeeklyTotals
+
+
+def read_training_data(
+    data: str | Path,
+    *,
+    test_weeks: int,
+    hourly_users: int,
+    max_train_users: int,
+    random_state: int,
+    n_jobs: int,
+) -> tuple[TrainingData, shards.PassOne]:
+    """Scan the dataset, run the first pass and split the users (MonilabError when the data
+    cannot train every model)."""
     info = shards.scan(data)
     fit_users = sample_users(info.tx_users, max_train_users, random_state)
     hourly_ids = sample_users(info.tx_users, hourly_users, random_state)
@@ -300,120 +379,241 @@ def train(
         feats.index, test_size=0.25, random_state=random_state, stratify=types
     )
     type_users = fit_sample(pd.Index(train_users), types, max_train_users, random_state)
+    log.info("type models on %d of %d training users", len(type_users), len(train_users))
+    prepared = TrainingData(
+        info=info,
+        feats=feats,
+        types=types,
+        fit_users=fit_users,
+        hourly_ids=hourly_ids,
+        test_users=pd.Index(test_users),
+        train_users=pd.Index(train_users),
+        type_users=type_users,
+    )
+    return prepared, one
+
+
+def fit_first_stage(
+    prepared: TrainingData,
+    one: shards.PassOne,
+    *,
+    hourly_users: int,
+    random_state: int,
+    n_estimators: int,
+    n_jobs: int,
+) -> FittedModels:
+    """Every learner of the first stage (:func:`fit_models`), with the hourly slots built
+    from the first pass when ``hourly_users`` > 0."""
     slots = None
     if hourly_users > 0:
+        info = prepared.info
         slots = hourly_slots(
             one.hourly_tx,
             max_users=hourly_users,
             seed=random_state,
             span=(info.first_ts, info.last_ts),
         )
-    log.info("type models on %d of %d training users", len(type_users), len(train_users))
     fitted = fit_models(
         one,
-        feats,
-        type_users,
+        prepared.feats,
+        prepared.type_users,
         slots,
         random_state=random_state,
         n_estimators=n_estimators,
         n_jobs=n_jobs,
     )
-    del slots
-    type_models = {"kmeans": fitted["kmeans"], **{n: fitted[f"type_{n}"] for n in ESTIMATORS}}
-    style = fitted["style"]
-    result: dict[str, Any] = {
+    return FittedModels(
+        types={"kmeans": fitted["kmeans"], **{n: fitted[f"type_{n}"] for n in ESTIMATORS}},
+        style=fitted["style"],
+        scorer=fitted["anomaly"],
+        forecast={
+            "lightgbm": fitted["forecast_lightgbm"],
+            "xgboost": fitted["forecast_xgboost"],
+            "overrun": fitted["overrun"],
+        },
+        hourly=fitted.get("hourly"),
+    )
+
+
+def summary_metrics(
+    data: str | Path,
+    prepared: TrainingData,
+    one: shards.PassOne,
+    models: FittedModels,
+    *,
+    max_train_users: int,
+    random_state: int,
+) -> dict[str, Any]:
+    """The head of ``metrics.json``: the data, the fit sample and the held-out type metrics
+    (with the best classifier as ``app_model``)."""
+    held_out = evaluate_types(models.types, models.style, prepared.feats.loc[prepared.test_users])
+    return {
         "data": str(data),
-        "users": len(feats),
-        "transactions": info.rows,
+        "users": len(prepared.feats),
+        "transactions": prepared.info.rows,
         "random_state": random_state,
         "fit_sample": {
             "max_train_users": max_train_users,
-            "type_users": len(type_users),
-            "users": len(fit_users),
+            "type_users": len(prepared.type_users),
+            "users": len(prepared.fit_users),
             "anomaly_rows": len(one.txn_sample),
             "forecast_rows": min(len(one.fit_rows), MAX_FORECAST_FIT_ROWS),
         },
-        "types": {"held_out": evaluate_types(type_models, style, feats.loc[test_users])},
+        "types": {
+            "held_out": held_out,
+            "app_model": max(ESTIMATORS, key=lambda n: held_out[n]["macro_f1"]),
+        },
     }
-    best = max(ESTIMATORS, key=lambda n: result["types"]["held_out"][n]["macro_f1"])
-    result["types"]["app_model"] = best
 
-    forecast_models = {
-        "lightgbm": fitted["forecast_lightgbm"],
-        "xgboost": fitted["forecast_xgboost"],
-        "overrun": fitted["overrun"],
-    }
-    scorer: anomaly.AnomalyScorer = fitted["anomaly"]
+
+def score_and_evaluate(
+    prepared: TrainingData, one: shards.PassOne, models: FittedModels, out: Path, n_jobs: int
+) -> tuple[Scoring, shards.PassTwo]:
+    """Score every part (writing the notifications), then evaluate the forecast on the test
+    weeks and the anomaly methods on every cell; also the pass, whose kept users' scores and
+    cells feed the extras (its evaluation columns and predictions are freed)."""
     two = shards.anomaly_pass(
-        info,
-        scorer,
+        prepared.info,
+        models.scorer,
         out=out,
-        keep_users=fit_users,
+        keep_users=prepared.fit_users,
         one=one,
-        forecasters=forecast_models,
+        forecasters=models.forecast,
         n_jobs=n_jobs,
     )
     log.info("forecast evaluation on %d test cells", len(one.test_rows))
-    result["forecast"] = {
+    forecast_metrics = {
         "train_last_week": str(one.fit_rows["week"].max().date()),
         "test_first_week": str(one.test_rows["week"].min().date()),
-        **evaluate_forecast(forecast_models, one.test_rows, one.budget, two.predictions),
+        **evaluate_forecast(models.forecast, one.test_rows, one.budget, two.predictions),
     }
-    weekly = _weekly_plot(one.test_rows, two.predictions)
+    weekly = weekly_totals(one.test_rows, two.predictions)
     two.predictions = {}
     log.info("anomaly evaluation on %d cells", two.cells)
     # one method at a time: the precision-recall curve of tens of millions of cells is large
     ranked, curves = anomaly_metrics(two.eval, two.cells, n_jobs=1)
-    result["anomaly"] = {
-        **ranked,
-        "scored_transactions": two.scored_rows,
-        "notifications": two.notes,
-    }
+    anomaly_section = {**ranked, "scored_transactions": two.scored_rows, "notifications": two.notes}
     two.eval = {}  # freed before the extras
+    return Scoring(forecast_metrics, anomaly_section, curves, weekly), two
 
+
+def fit_extras(
+    prepared: TrainingData,
+    one: shards.PassOne,
+    models: FittedModels,
+    two: shards.PassTwo,
+    out: Path,
+    *,
+    real: RealLedger | None,
+    random_state: int,
+    n_estimators: int,
+) -> dict[str, Any]:
+    """:func:`analysis.extras.train_extras` on the sampled users' rows; their metrics."""
+    users, fit_users = prepared.info.users, prepared.fit_users
     kept = one.test_rows["user_id"].isin(fit_users).to_numpy()
-    sampled = feats.index.isin(fit_users)
-    result.update(
-        extras.train_extras(
-            info.users[info.users["user_id"].isin(fit_users)],
-            one.fit_tx,
-            feats[sampled],
-            out,
-            scorer=scorer,
-            scored=two.kept_scored,
-            cells=two.kept_cells,
-            forecast_models=forecast_models,
-            train_rows=one.fit_rows,
-            test_rows=one.test_rows[kept].reset_index(drop=True),
-            budget=one.budget,
-            real=real,
-            random_state=random_state,
-            n_estimators=n_estimators,
-        )
+    sampled = prepared.feats.index.isin(fit_users)
+    return extras.train_extras(
+        users[users["user_id"].isin(fit_users)],
+        one.fit_tx,
+        prepared.feats[sampled],
+        out,
+        scorer=models.scorer,
+        scored=two.kept_scored,
+        cells=two.kept_cells,
+        forecast_models=models.forecast,
+        train_rows=one.fit_rows,
+        test_rows=one.test_rows[kept].reset_index(drop=True),
+        budget=one.budget,
+        real=real,
+        random_state=random_state,
+        n_estimators=n_estimators,
     )
+
+
+def save_models(
+    out: Path,
+    prepared: TrainingData,
+    models: FittedModels,
+    budget: pd.Series,
+    *,
+    app_model: str,
+    max_train_users: int,
+    random_state: int,
+    n_estimators: int,
+) -> None:
+    """Retrain the best classifier on every user (at most ``max_train_users``) as the app
+    model and write every artifact of :data:`ARTIFACTS`."""
+    feats = prepared.feats
+    app_users = fit_sample(feats.index, prepared.types, max_train_users, random_state)
+    model = UserClassifier(app_model, n_estimators=n_estimators, random_state=random_state)
+    model.fit(feats.loc[app_users], feats.loc[app_users, "spending_type"])
+    joblib.dump(model, out / "spending_type.joblib")
+    joblib.dump(models.types, out / "type_models.joblib")
+    joblib.dump(models.style, out / "style_model.joblib")
+    joblib.dump(models.scorer, out / "anomaly.joblib")
+    joblib.dump({**models.forecast, "budget": budget}, out / "forecast.joblib")
+
+
+def train(
+    data: str | Path,
+    out: str | Path,
+    *,
+    eval_data: str | Path | None = None,
+    random_state: int = 0,
+    n_estimators: int = 200,
+    test_weeks: int = 4,
+    hourly_users: int = 500,
+    real: RealLedger | None = None,
+    max_train_users: int = MAX_TRAIN_USERS,
+    n_jobs: int = N_JOBS,
+) -> TrainingResult:
+    """Train, evaluate and save every model; return the metrics (also in ``metrics.json``)
+    and the data of the model card's figures (the card: :mod:`monilab.lab.report.model_card`).
+
+    The extras (:mod:`analysis.extras`: notifications, recommendations, segments, behaviour
+    score) are always fitted; with ``real`` (real transactions and their source, see
+    :func:`calibration.adapters.real_transactions`) the forecast and anomaly pipelines also run
+    on that real data (``real`` section, TSTR/TRTR).
+
+    Type models are evaluated on held-out users (25 %) and, with ``eval_data``, on every
+    user of another dataset; the forecast on the last ``test_weeks`` weeks of every user; the
+    anomaly methods on every user-day-category cell; the hourly-slot models (LightGBM vs
+    logistic) on a sample of ``hourly_users`` users (0 skips them). Learners are fitted on at
+    most ``max_train_users`` users (see the module docstring); ``n_jobs`` processes.
+    """
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    prepared, one = read_training_data(
+        data,
+        test_weeks=test_weeks,
+        hourly_users=hourly_users,
+        max_train_users=max_train_users,
+        random_state=random_state,
+        n_jobs=n_jobs,
+    )
+    sizes = {"random_state": random_state, "n_estimators": n_estimators}
+    models = fit_first_stage(prepared, one, hourly_users=hourly_users, n_jobs=n_jobs, **sizes)
+    metrics = summary_metrics(
+        data, prepared, one, models, max_train_users=max_train_users, random_state=random_state
+    )
+    scoring, two = score_and_evaluate(prepared, one, models, out, n_jobs)
+    metrics["forecast"], metrics["anomaly"] = scoring.forecast, scoring.anomaly
+    metrics.update(fit_extras(prepared, one, models, two, out, real=real, **sizes))
     budget = one.budget
-    del one, kept, two
-
-    if "hourly" in fitted:
-        result["hourly"] = fitted["hourly"]
-
-    # the app model: retrain the best classifier on every user (at most max_train_users)
-    app_users = fit_sample(feats.index, types, max_train_users, random_state)
-    app_model = UserClassifier(best, n_estimators=n_estimators, random_state=random_state)
-    app_model.fit(feats.loc[app_users], feats.loc[app_users, "spending_type"])
-    joblib.dump(app_model, out / "spending_type.joblib")
-    joblib.dump(type_models, out / "type_models.joblib")
-    joblib.dump(style, out / "style_model.joblib")
-    joblib.dump(scorer, out / "anomaly.joblib")
-    joblib.dump({**forecast_models, "budget": budget}, out / "forecast.joblib")
+    del one, two
+    if models.hourly is not None:
+        metrics["hourly"] = models.hourly
+    app_model = metrics["types"]["app_model"]
+    save_models(
+        out, prepared, models, budget, app_model=app_model, max_train_users=max_train_users, **sizes
+    )
     if eval_data is not None:
-        result["eval"] = evaluate(out, eval_data, test_weeks=test_weeks, n_jobs=n_jobs)
-    (out / "metrics.json").write_text(json.dumps(result, indent=1, default=str))
-    write_card(result, out, curves, weekly)
-    return result
+        metrics["eval"] = evaluate(out, eval_data, test_weeks=test_weeks, n_jobs=n_jobs)
+    (out / "metrics.json").write_text(json.dumps(metrics, indent=1, default=str))
+    return TrainingResult(metrics, scoring.pr_curves, scoring.weekly)
 
 
-def _weekly_plot(test: pd.DataFrame, predictions: dict[str, np.ndarray]) -> dict[str, Any]:
+def weekly_totals(test: pd.DataFrame, predictions: dict[str, np.ndarray]) -> WeeklyTotals:
     """Weekly totals over the test users: actual, 4-week mean and the two-stage forecasts."""
     week = test["week"]
     weekly = {
@@ -425,24 +625,7 @@ def _weekly_plot(test: pd.DataFrame, predictions: dict[str, np.ndarray]) -> dict
         weekly[f"two-stage {backend} (medians)"] = median.groupby(week).sum().to_numpy()
     mean = pd.Series(predictions["lightgbm_mean"], index=test.index)
     weekly["two-stage lightgbm (means)"] = mean.groupby(week).sum().to_numpy()
-    return {"series": weekly, "weeks": np.sort(week.unique())}
-
-
-def write_card(
-    result: dict[str, Any],
-    out: Path,
-    curves: dict[str, tuple[np.ndarray, np.ndarray]],
-    weekly: dict[str, Any],
-) -> Path:
-    """The PNG plots and ``model_card.html``."""
-    report.plot_confusions(result["types"]["held_out"], out / "confusion.png")
-    images = ["confusion.png"]
-    if curves:
-        report.plot_pr_curves(curves, out / "pr_curves.png")
-        images.append("pr_curves.png")
-    report.plot_forecast(weekly["series"], weekly["weeks"], out / "forecast.png")
-    images.append("forecast.png")
-    return report.model_card(result, out, images)
+    return WeeklyTotals(weeks=np.sort(week.unique()), series=weekly)
 
 
 def evaluate(

@@ -33,6 +33,7 @@ import pandas as pd
 
 from calibration.loop import calibrate
 from calibration.metrics import target_discrepancy
+from calibration.objectives.targets import TargetsObjective
 from calibration.simulator import Simulator
 from calibration.targets import default_targets, split_targets
 from sim.agents.personas import default_personas
@@ -92,8 +93,7 @@ def short_run(args: argparse.Namespace) -> dict[str, object]:
     with tempfile.TemporaryDirectory() as out:
         result = calibrate(
             simulator,
-            fit,
-            validate=validate,
+            TargetsObjective(fit, validate=validate),
             out_dir=out,
             budget=args.calls,
             jobs=args.jobs,

@@ -29,10 +29,11 @@ import tempfile
 import optuna
 
 from calibration.adapters import load_reference
-from calibration.calibrate_report import write_report
+from calibration.loop import calibrate
+from calibration.objectives.reference import ReferenceObjective
 from calibration.paths import reference_dir
-from calibration.reference_loop import calibrate_reference
 from calibration.simulator import Simulator
+from monilab.lab.report.calibration import write_report
 from sim.agents.personas import default_personas
 
 
@@ -55,9 +56,9 @@ def main() -> None:
     simulator = Simulator(default_personas(), users=args.users, days=args.days)
     with tempfile.TemporaryDirectory() as tmp:
         out = args.out or tmp
-        result = calibrate_reference(
+        result = calibrate(
             simulator,
-            reference,
+            ReferenceObjective(reference),
             out_dir=out,
             budget=args.calls,
             jobs=args.jobs,

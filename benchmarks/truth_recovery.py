@@ -30,7 +30,8 @@ import tempfile
 
 import optuna
 
-from calibration.reference_loop import calibrate_reference
+from calibration.loop import calibrate
+from calibration.objectives.reference import ReferenceObjective
 from calibration.simulator import Simulator
 from calibration.space import GroupedSpace, persona_field_groups
 from sim.agents.personas import default_personas
@@ -103,9 +104,9 @@ def main() -> None:
     )
     simulator = Simulator(personas, users=args.users, days=args.days)
     with tempfile.TemporaryDirectory() as tmp:
-        result = calibrate_reference(
+        result = calibrate(
             simulator,
-            reference,
+            ReferenceObjective(reference),
             out_dir=args.out or tmp,
             budget=args.calls,
             jobs=args.jobs,

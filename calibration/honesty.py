@@ -14,7 +14,7 @@ show from sampling noise alone. The fraction of the closable gap closed is
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,11 +22,9 @@ import numpy as np
 import pandas as pd
 
 from calibration.simulator import Simulator, evaluate_targets, targets_from_simulation
+from calibration.workers import Map
 
 __all__ = ["HeldOutScore", "gap_fraction", "score_held_out"]
-
-Map = Callable[..., list[Any]]
-"""``map(fn, *iterables)`` returning a list (inline or over a process pool)."""
 
 
 def gap_fraction(loss_default: float, loss_final: float, noise_floor: float) -> float:

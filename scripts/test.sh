@@ -11,4 +11,5 @@ trap 'bash scripts/pg_throwaway.sh stop' EXIT
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
 .venv/bin/lint-imports
+.venv/bin/mypy
 .venv/bin/python -m pytest "$@"

@@ -25,6 +25,7 @@ from sqlalchemy import (
     Integer,
     SmallInteger,
     String,
+    Table,
     UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -57,6 +58,14 @@ def _in(column: str, values: tuple[str, ...]) -> str:
 
 class Base(DeclarativeBase):
     """Declarative base of every Moni table."""
+
+
+def table_of(model: type[Base]) -> Table:
+    """The Core table of a mapped class, typed as a ``Table`` (SQLAlchemy types it loosely)."""
+    table = model.__table__
+    if not isinstance(table, Table):  # pragma: no cover - every Moni model maps one table
+        raise TypeError(f"{model.__name__} is not mapped to a single table")
+    return table
 
 
 class SpendingType(Base):

@@ -68,13 +68,23 @@ def _operation(
     return operation
 
 
-def _paths() -> dict[str, Any]:
-    conflict = _error("The email is already registered")
+PathItems = dict[str, dict[str, dict[str, Any]]]
+"""OpenAPI path items: path -> HTTP method -> operation."""
+
+_EMAIL_TAKEN = _error("The email is already registered")
+
+
+def _json_list(item: str, description: str) -> dict[str, Any]:
+    """A JSON answer ``{"items": [ITEM, ...]}``."""
+    return _json(obj({"items": {"type": "array", "items": ref(item)}}), description)
+
+
+def _auth_paths() -> PathItems:
     return {
         "/api/v1/auth/signup": {
             "post": _operation(
                 "Sign up; answers a bearer token",
-                {201: _json(ref("Token"), "Created"), 409: conflict},
+                {201: _json(ref("Token"), "Created"), 409: _EMAIL_TAKEN},
                 body=users.SIGNUP.json_schema(),
                 secured=False,
             )
@@ -90,6 +100,11 @@ def _paths() -> dict[str, Any]:
         "/api/v1/auth/logout": {
             "post": _operation("Revoke the bearer token", {204: {"description": "Logged out"}})
         },
+    }
+
+
+def _mydata_paths() -> PathItems:
+    return {
         "/api/v1/mydata/start": {
             "post": _operation(
                 "Link the virtual accounts once (idempotent)",
@@ -100,6 +115,11 @@ def _paths() -> dict[str, Any]:
                 body=assets.MYDATA_START.json_schema(),
             )
         },
+    }
+
+
+def _spending_paths() -> PathItems:
+    return {
         "/api/v1/spendings": {
             "post": _operation(
                 "Store a spending (idempotent by client_txn_id)",
@@ -134,6 +154,12 @@ def _paths() -> dict[str, Any]:
                 path_id="spending_id",
             )
         },
+    }
+
+
+def _insight_paths() -> PathItems:
+    """What the app tells the user: analysis, type, recommendations, forecast, assets."""
+    return {
         "/api/v1/analysis": {
             "get": _operation(
                 "Spending analysis around a month",
@@ -162,11 +188,13 @@ def _paths() -> dict[str, Any]:
         "/api/v1/assets": {
             "get": _operation("Total assets", {200: _json(ref("Assets"), "The assets")})
         },
+    }
+
+
+def _goal_paths() -> PathItems:
+    return {
         "/api/v1/goals": {
-            "get": _operation(
-                "List goals",
-                {200: _json(obj({"items": {"type": "array", "items": ref("Goal")}}), "Goals")},
-            ),
+            "get": _operation("List goals", {200: _json_list("Goal", "Goals")}),
             "post": _operation(
                 "Create a goal",
                 {201: _json(ref("Goal"), "Created")},
@@ -181,15 +209,15 @@ def _paths() -> dict[str, Any]:
                 path_id="goal_id",
             )
         },
+    }
+
+
+def _notification_paths() -> PathItems:
+    return {
         "/api/v1/notifications": {
             "get": _operation(
                 "List notifications (stores the daily alert when due)",
-                {
-                    200: _json(
-                        obj({"items": {"type": "array", "items": ref("Notification")}}),
-                        "Notifications",
-                    )
-                },
+                {200: _json_list("Notification", "Notifications")},
                 query=notifications.LIST_QUERY,
             )
         },
@@ -200,11 +228,16 @@ def _paths() -> dict[str, Any]:
                 path_id="notification_id",
             )
         },
+    }
+
+
+def _profile_paths() -> PathItems:
+    return {
         "/api/v1/profile": {
             "get": _operation("The profile", {200: _json(ref("User"), "The user")}),
             "patch": _operation(
                 "Edit the profile",
-                {200: _json(ref("User"), "Updated"), 409: conflict},
+                {200: _json(ref("User"), "Updated"), 409: _EMAIL_TAKEN},
                 body=users.PROFILE_UPDATE.json_schema(partial=True),
             ),
         },
@@ -218,6 +251,12 @@ def _paths() -> dict[str, Any]:
                 body=users.PASSWORD_CHANGE.json_schema(),
             )
         },
+    }
+
+
+def _service_paths() -> PathItems:
+    """The document itself and the health check (no token needed)."""
+    return {
         "/api/v1/openapi.json": {
             "get": _operation(
                 "This document",
@@ -241,6 +280,27 @@ def _paths() -> dict[str, Any]:
             )
         },
     }
+
+
+_AREAS = (
+    _auth_paths,
+    _mydata_paths,
+    _spending_paths,
+    _insight_paths,
+    _goal_paths,
+    _notification_paths,
+    _profile_paths,
+    _service_paths,
+)
+"""One function per API area, in the order the document lists them."""
+
+
+def _paths() -> PathItems:
+    """Every path of the API, area by area."""
+    paths: PathItems = {}
+    for area in _AREAS:
+        paths.update(area())
+    return paths
 
 
 @functools.cache

@@ -15,33 +15,19 @@ requests finish). Each worker closes its request log and database pool on exit.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import secrets
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from gunicorn.app.base import BaseApplication
 
 from target_app.config import database_url_for
 from target_app.db import Database, ensure_sqlite_dir, init_db
+from target_app.options import ServeOptions
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class ServeOptions:
-    """What ``monilab serve`` was asked for."""
-
-    host: str = "127.0.0.1"
-    port: int = 8000
-    workers: int = 4
-    threads: int = 4
-    data_dir: Path = Path("data")
-    database_url: str | None = None
-    timeout: int = 30
-    graceful_timeout: int = 10
 
 
 def default_workers() -> int:
@@ -99,6 +85,8 @@ class MoniServer(BaseApplication):
 
 def serve(options: ServeOptions) -> None:
     """Create the tables, then run gunicorn until SIGINT/SIGTERM."""
+    if options.workers is None:
+        options = dataclasses.replace(options, workers=default_workers())
     data_dir = options.data_dir.resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
     url = database_url_for(data_dir, options.database_url)

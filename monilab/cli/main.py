@@ -1,23 +1,23 @@
-"""The ``monilab`` command: one subcommand per module in :mod:`monilab.cli.commands`.
+"""The ``monilab`` command: one subcommand per :class:`~monilab.lab.commands.Command`.
 
-A subcommand module defines ``register(subparsers)`` which adds its parser and sets
-``handler`` (a function taking the parsed ``argparse.Namespace`` and returning an exit
-code). Modules are discovered, so adding a command is adding a file. Heavy imports belong
-inside handlers, so ``monilab --help`` stays fast.
+Each subcommand's parser is built from its options dataclass (:mod:`monilab.cli.options`);
+the handler builds the options, runs the command, prints its report and returns its status.
+User mistakes (:class:`MonilabError`) end as one line on stderr and exit status 2.
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib
+import functools
 import logging
 import os
-import pkgutil
 import sys
 from collections.abc import Sequence
 
 from monilab import __version__
+from monilab.cli.options import add_options, options_from
 from monilab.contracts.errors import MonilabError
+from monilab.lab.commands import NAMES, Command, command
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -28,7 +28,7 @@ class OneLineParser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The full parser with every discovered subcommand."""
+    """The full parser with every subcommand."""
     parser = OneLineParser(
         prog="monilab",
         description="Moni Lab: agent-based synthetic users, real load, labelled data.",
@@ -38,14 +38,26 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(
         dest="command", metavar="COMMAND", parser_class=OneLineParser
     )
-    import monilab.cli.commands as commands
-
-    for info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda m: m.name):
-        if info.name.startswith("_"):
-            continue
-        module = importlib.import_module(f"monilab.cli.commands.{info.name}")
-        module.register(subparsers)
+    for name in NAMES:
+        cmd = command(name)
+        sub = subparsers.add_parser(name, help=cmd.help, description=cmd.description)
+        add_options(sub, cmd.options)
+        sub.set_defaults(handler=functools.partial(run_command, cmd))
     return parser
+
+
+def run_command(cmd: Command, args: argparse.Namespace) -> int:
+    """Build the options from ``args``, run the command, print its report; its status."""
+    options = options_from(cmd.options, args)
+    result = cmd.run(options)
+    text = cmd.report(options, result)
+    if text:
+        print(text, file=sys.stdout)
+    status = cmd.status(result)
+    problems = cmd.problems(options, result)
+    if problems:
+        print(problems, file=sys.stderr)
+    return status
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -179,9 +179,10 @@ def _as_arrow(data: Any) -> pa.Table:
     try:
         import pandas as pd
     except ImportError:  # pragma: no cover - pandas is a dependency
-        pd = None
-    if pd is not None and isinstance(data, pd.DataFrame):
-        return pa.Table.from_pandas(data, preserve_index=False)
+        pass
+    else:
+        if isinstance(data, pd.DataFrame):
+            return pa.Table.from_pandas(data, preserve_index=False)
     raise SchemaError(f"expected a pyarrow Table or pandas DataFrame, got {type(data).__name__}")
 
 

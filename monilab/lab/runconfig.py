@@ -16,7 +16,6 @@ Example::
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
 import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -24,6 +23,9 @@ from pathlib import Path
 from typing import Any, get_type_hints
 
 from monilab.contracts.errors import MonilabError, read_toml
+from monilab.contracts.options import check_value, option, option_like, parse_date, spec_of
+from sim.browser.options import BrowseOptions
+from sim.load.options import DEFAULT_TIME_SCALE, LoadOptions
 
 STAGES: tuple[str, ...] = (
     "generate",
@@ -37,13 +39,16 @@ STAGES: tuple[str, ...] = (
 )
 """The lab run's stages, in order (the report is always written at the end)."""
 
-SHAPES = ("population", "ramp", "step", "spike")
 SAMPLERS = ("cmaes", "tpe", "nelder-mead")
 
 
 def _spec(default: Any, low: float | None = None, high: float | None = None, **kw: Any) -> Any:
-    """A dataclass field with a default and validation bounds/choices in its metadata."""
-    return field(default=default, metadata={"low": low, "high": high, **kw})
+    """A setting with a default and its bounds/choices/help (:func:`option`)."""
+    if kw.pop("date", False):
+        kw["parse"] = parse_date
+    if "choices" in kw:
+        kw["choices"] = tuple(kw["choices"])
+    return option(default, low=low, high=high, **kw)
 
 
 @dataclass(frozen=True)
@@ -52,7 +57,7 @@ class RunSection:
 
     seed: int = _spec(7, 0)
     out: str = _spec("", help="output directory ('' = out/run-<timestamp>)")
-    skip: list[str] = field(default_factory=list, metadata={"choices": STAGES})
+    skip: list[str] = option([], choices=STAGES, help="stages to skip")
 
 
 @dataclass(frozen=True)
@@ -79,27 +84,27 @@ class AppSection:
 
 @dataclass(frozen=True)
 class LoadSection:
-    """Persona-shaped HTTP load (``monilab load``)."""
+    """Persona-shaped HTTP load (``monilab load``); bounds and help from :class:`LoadOptions`."""
 
-    users: int = _spec(40, 1, 100_000)
-    spawn_rate: float = _spec(10.0, 0.01, 10_000.0)
-    run_time_s: float = _spec(90.0, 1.0, 86_400.0)
-    shape: str = _spec("population", choices=SHAPES)
-    time_scale: float = _spec(3600.0, 0.001, 1e7)
-    max_wait_s: float = _spec(10.0, 0.0, 3600.0)
-    days: int = _spec(14, 1, 366)
-    start: str = _spec("2024-03-01", date=True)
-    processes: int = _spec(0, 0, 64)
+    users: int = option_like(LoadOptions, "users", 40)
+    spawn_rate: float = option_like(LoadOptions, "spawn_rate", 10.0)
+    run_time_s: float = option_like(LoadOptions, "run_time", 90.0, parse=None)
+    shape: str = option_like(LoadOptions, "shape", "population")
+    time_scale: float = option_like(LoadOptions, "time_scale", DEFAULT_TIME_SCALE)
+    max_wait_s: float = option_like(LoadOptions, "max_wait", 10.0)
+    days: int = option_like(LoadOptions, "days", 14)
+    start: str = option_like(LoadOptions, "start", "2024-03-01")
+    processes: int = option_like(LoadOptions, "processes", 0)
 
 
 @dataclass(frozen=True)
 class BrowserSection:
-    """Real Chromium journeys for a sample of agents (``monilab browse``)."""
+    """Real Chromium journeys (``monilab browse``); bounds and help from :class:`BrowseOptions`."""
 
-    agents: int = _spec(6, 1, 10_000)
-    concurrency: int = _spec(3, 1, 64)
-    max_spendings: int = _spec(3, 0, 100)
-    timeout_s: float = _spec(20.0, 1.0, 600.0)
+    agents: int = option_like(BrowseOptions, "agents", 6)
+    concurrency: int = option_like(BrowseOptions, "concurrency", 3)
+    max_spendings: int = option_like(BrowseOptions, "max_spendings", 3)
+    timeout_s: float = option_like(BrowseOptions, "timeout_s", 20.0)
     chromium: str = _spec("", help="Chromium executable ('' = Debian's)")
 
 
@@ -177,33 +182,26 @@ def known_keys() -> list[str]:
 
 def _check_value(where: str, key: str, value: Any, fld: dataclasses.Field, kind: Any) -> Any:
     """``value`` converted to the field's type, or MonilabError naming ``where`` and ``key``."""
-    meta = fld.metadata
     if kind is float and isinstance(value, int) and not isinstance(value, bool):
         value = float(value)
     if kind == list[str]:
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             raise MonilabError(f"{where}: {key} must be a list of strings, got {value!r}")
-        bad = [v for v in value if meta.get("choices") and v not in meta["choices"]]
-        if bad:
-            raise MonilabError(
-                f"{where}: {key} has {bad[0]!r}; choose from {', '.join(meta['choices'])}"
-            )
-        return list(value)
-    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+        value = list(value)
+    elif not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
         raise MonilabError(
             f"{where}: {key} must be {kind.__name__}, got {type(value).__name__} {value!r}"
         )
-    if meta.get("choices") and value not in meta["choices"]:
-        raise MonilabError(f"{where}: {key} is {value!r}; choose from {', '.join(meta['choices'])}")
-    if meta.get("low") is not None and value < meta["low"]:
-        raise MonilabError(f"{where}: {key} must be >= {meta['low']}, got {value!r}")
-    if meta.get("high") is not None and value > meta["high"]:
-        raise MonilabError(f"{where}: {key} must be <= {meta['high']}, got {value!r}")
-    if meta.get("date"):
+    spec = spec_of(fld)
+    try:
+        check_value(key, value, spec)
+    except MonilabError as exc:
+        raise MonilabError(f"{where}: {exc}") from None
+    if spec.parse is not None and isinstance(value, str):
         try:
-            dt.date.fromisoformat(value)
-        except ValueError:
-            raise MonilabError(f"{where}: {key} must be a date YYYY-MM-DD, got {value!r}") from None
+            spec.parse(value)
+        except MonilabError as exc:
+            raise MonilabError(f"{where}: {key}: {exc}") from None
     return value
 
 

@@ -1,23 +1,29 @@
 """The stages of a lab run; each one is a ``monilab`` command a user could run by hand.
 
 A stage function takes the :class:`~monilab.lab.run.LabRun` and returns a
-:class:`StageOutcome`. Stages call the same command handlers as the CLI (through
-:func:`invoke`), so a lab run and the commands in the README cannot drift apart, and the
-report can show the command that redoes each stage. Only ``serve`` is special: the app runs
+:class:`StageOutcome`. Stages call the same typed commands as the CLI
+(:mod:`monilab.lab.commands`, through :func:`execute`) and use their results, so a lab run
+and the commands in the README cannot drift apart, and the report shows the command line
+that redoes each stage (``Command.command_line``). Only ``serve`` is special: the app runs
 in its own process (:class:`~monilab.lab.appprocess.AppProcess`) for the load and browser
 stages and is stopped before the export reads its database.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import shlex
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from monilab.contracts.errors import MonilabError
+from monilab.contracts.options import check_options
+from monilab.lab.commands import command
+from sim.browser.options import CHROMIUM, BrowseOptions
+from sim.load.options import LoadOptions
+from target_app.options import ServeOptions
 
 if TYPE_CHECKING:
     from monilab.lab.run import LabRun
@@ -39,41 +45,33 @@ class StageOutcome:
     findings: list[str] = field(default_factory=list)
 
 
-def invoke(argv: Sequence[str], outcome: StageOutcome) -> int:
-    """Run ``monilab <argv>`` in this process through its command handler; returns its status.
+def execute(name: str, options: Any, outcome: StageOutcome) -> Any:
+    """Run the command ``name`` with ``options`` in this process; returns its result.
 
-    The command line is added to ``outcome.commands``; a user error of the command comes
-    back as the :class:`MonilabError` it raised.
+    The command line that redoes it is added to ``outcome.commands``.
     """
-    from monilab.cli.main import build_parser
-
-    outcome.commands.append("monilab " + shlex.join(argv))
-    try:
-        args = build_parser().parse_args(list(argv))
-    except SystemExit as exc:  # argparse already printed its one-line reason
-        raise MonilabError(f"bad arguments for monilab {argv[0]} (status {exc.code})") from None
-    return int(args.handler(args) or 0)
-
-
-def _read_json(path: Path) -> dict[str, Any]:
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise MonilabError(f"{path}: expected the stage's JSON output ({exc})") from None
+    cmd = command(name)
+    outcome.commands.append(cmd.command_line(options))
+    return cmd.run(check_options(options))
 
 
 def generate(run: LabRun) -> StageOutcome:
     """The labelled population (and, for the models, a smaller one from another seed)."""
+    from monilab.lab.commands.generate import GenerateOptions
+
     cfg, out = run.config.population, StageOutcome()
-    base = ["--days", str(cfg.days), "--start", cfg.start, "--workers", str(cfg.workers)]
-    base += ["--anomaly-rate", str(cfg.anomaly_rate), "--personas", str(run.personas)]
-    base += ["--overwrite"]
-    invoke(
-        ["generate", "--users", str(cfg.users), "--seed", str(run.config.run.seed), *base,
-         "--out", str(run.paths.population)],
-        out,
-    )  # fmt: skip
-    manifest = _read_json(run.paths.population / "manifest.json")
+    options = GenerateOptions(
+        users=cfg.users,
+        days=cfg.days,
+        start=cfg.start,
+        seed=run.config.run.seed,
+        personas=str(run.personas),
+        workers=cfg.workers,
+        anomaly_rate=cfg.anomaly_rate,
+        out=run.paths.population,
+        overwrite=True,
+    )
+    manifest = execute("generate", options, out)
     out.facts = {
         "users": manifest["counts"]["users"],
         "transactions": manifest["counts"]["transactions"],
@@ -81,11 +79,13 @@ def generate(run: LabRun) -> StageOutcome:
     }
     eval_users = run.config.models.eval_users
     if eval_users and "train" not in run.config.run.skip:
-        invoke(
-            ["generate", "--users", str(eval_users), "--seed", str(run.config.run.seed + 1),
-             *base, "--out", str(run.paths.population_eval)],
-            out,
-        )  # fmt: skip
+        other_seed = dataclasses.replace(
+            options,
+            users=eval_users,
+            seed=run.config.run.seed + 1,
+            out=run.paths.population_eval,
+        )
+        execute("generate", other_seed, out)
         out.facts["eval_users"] = eval_users
     return out
 
@@ -102,32 +102,38 @@ def serve(run: LabRun) -> StageOutcome:
         startup_timeout=cfg.startup_timeout_s,
         env={"MONILAB_PASSWORD_HASH": cfg.password_hash or None},
     ).start()
-    command = (
-        f"MONILAB_PASSWORD_HASH={shlex.quote(cfg.password_hash)} monilab serve --port "
-        f"{run.app.port} --workers {cfg.workers} --threads {cfg.threads} "
-        f"--data-dir {shlex.quote(str(run.paths.app_data))}"
+    options = ServeOptions(
+        port=run.app.port,
+        workers=cfg.workers,
+        threads=cfg.threads,
+        data_dir=run.paths.app_data,
     )
-    return StageOutcome(commands=[command], facts={"url": run.app.url, "database": "SQLite"})
+    line = f"MONILAB_PASSWORD_HASH={shlex.quote(cfg.password_hash)} "
+    line += command("serve").command_line(options)
+    return StageOutcome(commands=[line], facts={"url": run.app.url, "database": "SQLite"})
 
 
 def load(run: LabRun) -> StageOutcome:
     """Persona-shaped Locust load on the app, reconciled through its API."""
     cfg, out = run.config.load, StageOutcome()
-    argv = [
-        "load", "--host", run.app_url(), "--users", str(cfg.users),
-        "--spawn-rate", str(cfg.spawn_rate), "--run-time", f"{cfg.run_time_s:g}s",
-        "--shape", cfg.shape, "--time-scale", str(cfg.time_scale),
-        "--max-wait", str(cfg.max_wait_s), "--seed", str(run.config.run.seed),
-        "--run-id", run.load_run_id, "--out", str(run.paths.load),
-    ]  # fmt: skip
+    source: dict[str, Any] = {"personas": run.personas, "days": cfg.days, "start": cfg.start}
     if run.paths.population.joinpath("manifest.json").is_file():
-        argv += ["--population", str(run.paths.population)]
-    else:
-        argv += ["--personas", str(run.personas), "--days", str(cfg.days), "--start", cfg.start]
-    if cfg.processes:
-        argv += ["--processes", str(cfg.processes)]
-    invoke(argv, out)
-    summary = _read_json(run.paths.load / "summary.json")
+        source = {"population": run.paths.population}
+    options = LoadOptions(
+        host=run.app_url(),
+        users=cfg.users,
+        spawn_rate=cfg.spawn_rate,
+        run_time=cfg.run_time_s,
+        shape=cfg.shape,
+        time_scale=cfg.time_scale,
+        max_wait=cfg.max_wait_s,
+        seed=run.config.run.seed,
+        run_id=run.load_run_id,
+        processes=cfg.processes,
+        out=run.paths.load,
+        **source,
+    )
+    summary = execute("load", options, out) or {}
     total, rec = summary.get("total", {}), summary.get("reconciliation", {})
     out.facts = {
         "requests": total.get("requests"),
@@ -151,17 +157,19 @@ def load(run: LabRun) -> StageOutcome:
 def browse(run: LabRun) -> StageOutcome:
     """Real Chromium journeys for a sample of agents."""
     cfg, out = run.config.browser, StageOutcome()
-    argv = [
-        "browse", "--host", run.app_url(), "--agents", str(cfg.agents),
-        "--concurrency", str(cfg.concurrency), "--personas", str(run.personas),
-        "--seed", str(run.config.run.seed), "--run-id", run.browse_run_id,
-        "--max-spendings", str(cfg.max_spendings), "--timeout-s", str(cfg.timeout_s),
-        "--out", str(run.paths.browser),
-    ]  # fmt: skip
-    if cfg.chromium:
-        argv += ["--chromium", cfg.chromium]
-    invoke(argv, out)
-    summary = _read_json(run.paths.browser / "browser_summary.json")
+    options = BrowseOptions(
+        host=run.app_url(),
+        agents=cfg.agents,
+        concurrency=cfg.concurrency,
+        personas=run.personas,
+        seed=run.config.run.seed,
+        run_id=run.browse_run_id,
+        max_spendings=cfg.max_spendings,
+        timeout_s=cfg.timeout_s,
+        out=run.paths.browser,
+        chromium=Path(cfg.chromium) if cfg.chromium else CHROMIUM,
+    )
+    summary = execute("browse", options, out)
     journeys = summary["journeys"]
     out.facts = {
         "journeys_ok": journeys["ok"],
@@ -178,14 +186,12 @@ def browse(run: LabRun) -> StageOutcome:
 
 def export(run: LabRun) -> StageOutcome:
     """Stop the app, then export its users, spendings and request log."""
+    from monilab.lab.commands.export import ExportOptions
+
     run.stop_app()
     out = StageOutcome()
-    invoke(
-        ["export", "--data-dir", str(run.paths.app_data), "--out", str(run.paths.export),
-         "--overwrite"],
-        out,
-    )  # fmt: skip
-    manifest = _read_json(run.paths.export / "manifest.json")
+    options = ExportOptions(out=run.paths.export, data_dir=run.paths.app_data, overwrite=True)
+    manifest = execute("export", options, out)
     out.facts = {name: info["rows"] for name, info in manifest["tables"].items()}
     return out
 
@@ -212,16 +218,20 @@ def reconcile(run: LabRun) -> StageOutcome:
 
 def train(run: LabRun) -> StageOutcome:
     """Type, anomaly and forecast models on the population (tested on another seed's)."""
+    from monilab.lab.commands.train import TrainOptions
+
     cfg, out = run.config.models, StageOutcome()
-    argv = [
-        "train", "--data", str(run.paths.population), "--out", str(run.paths.models),
-        "--seed", str(run.config.run.seed), "--trees", str(cfg.trees),
-        "--test-weeks", str(cfg.test_weeks), "--hourly-users", str(cfg.hourly_users),
-    ]  # fmt: skip
-    if run.paths.population_eval.joinpath("manifest.json").is_file():
-        argv += ["--eval-data", str(run.paths.population_eval)]
-    invoke(argv, out)
-    metrics = _read_json(run.paths.models / "metrics.json")
+    other_seed = run.paths.population_eval
+    options = TrainOptions(
+        data=run.paths.population,
+        out=run.paths.models,
+        eval_data=other_seed if other_seed.joinpath("manifest.json").is_file() else None,
+        seed=run.config.run.seed,
+        trees=cfg.trees,
+        test_weeks=cfg.test_weeks,
+        hourly_users=cfg.hourly_users,
+    )
+    metrics = execute("train", options, out).metrics
     out.facts = headline_metrics(metrics)
     return out
 
@@ -250,19 +260,23 @@ def headline_metrics(metrics: dict[str, Any]) -> dict[str, Any]:
 def calibrate(run: LabRun) -> StageOutcome:
     """Fit the personas' free parameters to aggregate targets on a small budget."""
     from calibration.paths import bundled_targets
+    from monilab.lab.commands.calibrate import CalibrateOptions
 
     cfg, out = run.config.calibration, StageOutcome()
-    targets = cfg.targets or str(bundled_targets("seoul_coffee_2024"))
-    argv = [
-        "calibrate", "--personas", str(run.personas), "--targets", targets,
-        "--budget", str(cfg.budget), "--jobs", str(cfg.jobs), "--users", str(cfg.users),
-        "--days", str(cfg.days), "--sampler", cfg.sampler,
-        "--seed", str(run.config.run.seed), "--out", str(run.paths.calibration), "--no-resume",
-    ]  # fmt: skip
-    if cfg.validate:
-        argv += ["--validate", cfg.validate]
-    invoke(argv, out)
-    result = _read_json(run.paths.calibration / "calibration.json")
+    options = CalibrateOptions(
+        personas=run.personas,
+        targets=Path(cfg.targets or bundled_targets("seoul_coffee_2024")),
+        validate=Path(cfg.validate) if cfg.validate else None,
+        budget=cfg.budget,
+        jobs=cfg.jobs,
+        users=cfg.users,
+        days=cfg.days,
+        sampler=cfg.sampler,
+        seed=run.config.run.seed,
+        out=run.paths.calibration,
+        no_resume=True,
+    )
+    result = execute("calibrate", options, out).result.to_dict()
     fit = (result.get("held_out") or {}).get("fit") or {}
     out.facts = {
         key: fit[key]

@@ -6,6 +6,7 @@ import itertools
 import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import mesa
 import numpy as np
@@ -17,6 +18,9 @@ from sim.agents.network import small_world
 from sim.agents.personas import SPEND_CATEGORIES
 from sim.agents.sampling import grouped_choice, make_cdf, time_of_day
 from sim.agents.tables import PersonaTables
+
+if TYPE_CHECKING:
+    from sim.agents.model import ShardModel
 
 FRIENDS = 6
 """Friends per agent in the shard's small-world network."""
@@ -314,24 +318,25 @@ class UserAgent(mesa.Agent):
     """
 
     _ids = _ModelCounters()
+    model: ShardModel
 
-    def __init__(self, model: mesa.Model, index: int) -> None:
+    def __init__(self, model: ShardModel, index: int) -> None:
         super().__init__(model)
         self.index = index
 
     @property
     def _state(self) -> AgentState:
-        return self.model.state  # type: ignore[attr-defined]
+        return self.model.state
 
     @property
     def user_id(self) -> int:
         """Global user id."""
-        return int(self.model.user_ids[self.index])  # type: ignore[attr-defined]
+        return int(self.model.user_ids[self.index])
 
     @property
     def persona(self) -> str:
         """Persona name."""
-        return self.model.tables.names[self._state.persona[self.index]]  # type: ignore[attr-defined]
+        return self.model.tables.names[self._state.persona[self.index]]
 
     @property
     def balance(self) -> float:
@@ -374,5 +379,5 @@ class UserAgent(mesa.Agent):
     @property
     def friends(self) -> list[UserAgent]:
         """The agent's friends in the shard's network."""
-        agents = self.model.user_agents  # type: ignore[attr-defined]
+        agents = self.model.user_agents
         return [agents[j] for j in self._state.friends[self.index]]

@@ -18,7 +18,7 @@ import resource
 import sys
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -122,18 +122,23 @@ class _TransactionPart:
         self.writer.close()
 
 
+def part_path(out: Path, table: str, shard: int) -> Path:
+    """Where a shard writes its part of a table (``out/TABLE/part-KKKKK.parquet``)."""
+    return out / table / f"part-{shard:05d}.parquet"
+
+
 def write_shard(pop: Population, shard: int, out: Path) -> ShardReport:
     """Simulate one shard and write its users and transactions part files."""
     began = time.perf_counter()
-    part = _TransactionPart(pop, shard, out / "transactions" / f"part-{shard:05d}.parquet")
+    part = _TransactionPart(pop, shard, part_path(out, "transactions", shard))
     try:
         model = pop.run_shard(shard, part.add)
     finally:
         part.close()
     users = conform("users", pop.users_table(model))
-    pq.write_table(users, out / "users" / f"part-{shard:05d}.parquet", compression=COMPRESSION)
+    pq.write_table(users, part_path(out, "users", shard), compression=COMPRESSION)
     labels = conform("labels", model.label_table())
-    pq.write_table(labels, out / "labels" / f"part-{shard:05d}.parquet", compression=COMPRESSION)
+    pq.write_table(labels, part_path(out, "labels", shard), compression=COMPRESSION)
     return ShardReport(
         shard=shard,
         users=users.num_rows,
@@ -173,6 +178,129 @@ def _reports(spec: PopulationSpec, out: Path, workers: int) -> Iterator[ShardRep
         yield from pool.imap(_worker_task, shards, chunksize=1)
 
 
+@dataclass(frozen=True)
+class PersonaChoice:
+    """The persona set a dataset is generated from and the file its manifest names."""
+
+    personas: PersonaSet
+    file: str
+
+
+def choose_personas(personas: PersonaSet | str | Path | None) -> PersonaChoice:
+    """A persona set (the bundled one by default) and the name of its file."""
+    if personas is None:
+        bundled = default_personas()
+        # "personas/default.toml", the same on every machine
+        return PersonaChoice(bundled, bundled.source)
+    if isinstance(personas, PersonaSet):
+        return PersonaChoice(personas, personas.source)
+    return PersonaChoice(load_personas(personas), str(personas))
+
+
+@dataclass
+class ShardTotals:
+    """The shard reports summed in shard order."""
+
+    daily: list[pa.Table] = field(default_factory=list)
+    transactions: int = 0
+    anomalies: int = 0
+    shard_seconds: float = 0.0
+    peak_rss_kib: int = 0
+
+    def add(self, report: ShardReport) -> None:
+        """Count one more shard."""
+        self.daily.append(report.daily)
+        self.transactions += report.transactions
+        self.anomalies += report.anomalies
+        self.shard_seconds += report.seconds
+        self.peak_rss_kib = max(self.peak_rss_kib, report.peak_rss_kib)
+
+    def daily_table(self) -> pa.Table:
+        """The ``population_daily`` rows of every shard."""
+        return pa.concat_tables(self.daily) if self.daily else POPULATION_DAILY.schema.empty_table()
+
+
+def _open_dataset(out: Path, *, seed: int, overwrite: bool) -> DatasetWriter:
+    """A writer for the dataset directory, with the directories the shards write into."""
+    register_population_daily()
+    register_labels()
+    writer = DatasetWriter(out, seed=seed, sources=[SOURCE], overwrite=overwrite)
+    for table in ("users", "labels", "transactions"):
+        (out / table).mkdir(exist_ok=True)
+    return writer
+
+
+def _write_shards(
+    spec: PopulationSpec,
+    out: Path,
+    writer: DatasetWriter,
+    *,
+    n_shards: int,
+    workers: int,
+    progress: bool | None,
+) -> ShardTotals:
+    """Simulate and write every shard, recording its part files in shard order."""
+    totals = ShardTotals()
+    bar = tqdm(
+        total=n_shards,
+        unit="shard",
+        desc="generate",
+        file=sys.stderr,
+        disable=None if progress is None else not progress,
+    )
+    with bar:
+        for report in _reports(spec, out, workers):
+            writer.add_part("users", part_path(out, "users", report.shard), report.users)
+            writer.add_part("labels", part_path(out, "labels", report.shard), report.labels)
+            writer.add_part(
+                "transactions", part_path(out, "transactions", report.shard), report.transactions
+            )
+            totals.add(report)
+            bar.update(1)
+    return totals
+
+
+def _manifest_meta(
+    spec: PopulationSpec,
+    persona_file: str,
+    *,
+    n_shards: int,
+    workers: int,
+    totals: ShardTotals,
+    seconds: float,
+) -> dict[str, Any]:
+    """What ``monilab generate`` adds to the manifest: the recipe, the counts, the run."""
+    personas = spec.personas
+    return {
+        "generator": "sim.agents",
+        "persona_file": persona_file,
+        "persona_file_sha256": personas.sha256,
+        "personas": personas.names,
+        "users": spec.users,
+        "days": spec.days,
+        "start": spec.start.isoformat(),
+        "anomaly_rate": spec.anomaly_rate,
+        "shard_size": spec.shard_size,
+        "shards": n_shards,
+        "counts": {
+            "users": spec.users,
+            "transactions": totals.transactions,
+            "anomalies": totals.anomalies,
+        },
+        "run": {
+            "workers": workers,
+            "seconds": round(seconds, 3),
+            "shard_seconds": round(totals.shard_seconds, 3),
+            "rows_per_second": round(totals.transactions / max(seconds, 1e-9)),
+            "worker_peak_rss_mib": round(totals.peak_rss_kib / 1024, 1),
+            "python": platform.python_version(),
+            "numpy": np.__version__,
+            "pyarrow": pa.__version__,
+            "mesa": mesa.__version__,
+        },
+    }
+
+
 def generate_dataset(
     out: str | Path,
     *,
@@ -205,17 +333,9 @@ def generate_dataset(
     began = time.perf_counter()
     if not isinstance(workers, int) or workers < 1:
         raise MonilabError(f"workers must be a positive integer (got {workers!r})")
-    persona_file: str
-    if personas is None:
-        personas = default_personas()
-        persona_file = personas.source  # "personas/default.toml", the same on every machine
-    elif isinstance(personas, PersonaSet):
-        persona_file = personas.source
-    else:
-        persona_file = str(personas)
-        personas = load_personas(personas)
+    chosen = choose_personas(personas)
     pop = Population(
-        personas,
+        chosen.personas,
         users=users,
         seed=seed,
         start=start,
@@ -223,13 +343,11 @@ def generate_dataset(
         anomaly_rate=anomaly_rate,
         shard_size=shard_size,
     )
-    spec = PopulationSpec(personas, users, seed, pop.start, days, pop.anomaly_rate, shard_size)
-    register_population_daily()
-    register_labels()
+    spec = PopulationSpec(
+        chosen.personas, users, seed, pop.start, days, pop.anomaly_rate, shard_size
+    )
     out = Path(out)
-    writer = DatasetWriter(out, seed=seed, sources=[SOURCE], overwrite=overwrite)
-    for table in ("users", "labels", "transactions"):
-        (out / table).mkdir(exist_ok=True)
+    writer = _open_dataset(out, seed=seed, overwrite=overwrite)
     log.info(
         "generating %d users × %d days in %d shards with %d worker(s)",
         users,
@@ -237,70 +355,27 @@ def generate_dataset(
         pop.n_shards,
         workers,
     )
-    daily, totals, shard_seconds, peak_kib = [], {"transactions": 0, "anomalies": 0}, 0.0, 0
-    bar = tqdm(
-        total=pop.n_shards,
-        unit="shard",
-        desc="generate",
-        file=sys.stderr,
-        disable=None if progress is None else not progress,
+    totals = _write_shards(
+        spec, out, writer, n_shards=pop.n_shards, workers=workers, progress=progress
     )
-    with bar:
-        for report in _reports(spec, out, workers):
-            writer.add_part(
-                "users", out / "users" / f"part-{report.shard:05d}.parquet", report.users
-            )
-            writer.add_part(
-                "labels", out / "labels" / f"part-{report.shard:05d}.parquet", report.labels
-            )
-            writer.add_part(
-                "transactions",
-                out / "transactions" / f"part-{report.shard:05d}.parquet",
-                report.transactions,
-            )
-            daily.append(report.daily)
-            totals["transactions"] += report.transactions
-            totals["anomalies"] += report.anomalies
-            shard_seconds += report.seconds
-            peak_kib = max(peak_kib, report.peak_rss_kib)
-            bar.update(1)
-    writer.write(
-        "population_daily",
-        pa.concat_tables(daily) if daily else POPULATION_DAILY.schema.empty_table(),
-    )
-    (out / "personas.toml").write_text(personas.to_toml(), encoding="utf-8")
+    writer.write("population_daily", totals.daily_table())
+    (out / "personas.toml").write_text(chosen.personas.to_toml(), encoding="utf-8")
     seconds = time.perf_counter() - began
     writer.meta.update(
-        {
-            "generator": "sim.agents",
-            "persona_file": persona_file,
-            "persona_file_sha256": personas.sha256,
-            "personas": personas.names,
-            "users": users,
-            "days": days,
-            "start": pop.start.isoformat(),
-            "anomaly_rate": pop.anomaly_rate,
-            "shard_size": shard_size,
-            "shards": pop.n_shards,
-            "counts": {"users": users, **totals},
-            "run": {
-                "workers": workers,
-                "seconds": round(seconds, 3),
-                "shard_seconds": round(shard_seconds, 3),
-                "rows_per_second": round(totals["transactions"] / max(seconds, 1e-9)),
-                "worker_peak_rss_mib": round(peak_kib / 1024, 1),
-                "python": platform.python_version(),
-                "numpy": np.__version__,
-                "pyarrow": pa.__version__,
-                "mesa": mesa.__version__,
-            },
-        }
+        _manifest_meta(
+            spec,
+            chosen.file,
+            n_shards=pop.n_shards,
+            workers=workers,
+            totals=totals,
+            seconds=seconds,
+        )
     )
     manifest = writer.close()
     log.info(
         "wrote %s transactions in %.1f s (%.0f rows/s)",
-        f"{totals['transactions']:,}",
+        f"{totals.transactions:,}",
         seconds,
-        totals["transactions"] / max(seconds, 1e-9),
+        totals.transactions / max(seconds, 1e-9),
     )
     return manifest

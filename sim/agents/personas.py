@@ -586,7 +586,9 @@ def _check_persona(persona: Persona, profiles: dict, source: str, path: tuple) -
         if not day.isdigit() or not 1 <= int(day) <= 31:
             fail(f"income.paydays.{day}", "paydays are days of the month 1-31")
     hours, tickets = profiles["hours"], profiles["tickets"]
-    refs = [("spending.hours", persona.spending.hours, hours)]
+    refs: list[tuple[str, str | list[float] | None, dict]] = [
+        ("spending.hours", persona.spending.hours, hours)
+    ]
     refs.append(("spending.weekdays", persona.spending.weekdays, profiles["weekdays"]))
     for c, spec in persona.categories.items():
         refs.append((f"categories.{c}.hours", spec.hours, hours))

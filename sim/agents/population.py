@@ -15,6 +15,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import overload
 
 import numpy as np
 import pandas as pd
@@ -76,7 +77,13 @@ class AgentIds(Sequence[str]):
     def __len__(self) -> int:
         return self._users
 
-    def __getitem__(self, index):  # type: ignore[override]
+    @overload
+    def __getitem__(self, index: int) -> str: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[str]: ...
+
+    def __getitem__(self, index: int | slice) -> str | list[str]:
         if isinstance(index, slice):
             return [agent_id(self._seed, i + 1) for i in range(self._users)[index]]
         if not -self._users <= index < self._users:
@@ -134,23 +141,23 @@ class Population:
             personas = default_personas()
         elif not isinstance(personas, PersonaSet):
             personas = load_personas(personas)
-        self.personas = personas
-        self.users = int(users)
-        self.seed = int(seed)
-        self.start = parse_start(start)
-        self.days = int(days)
-        self.anomaly_rate = float(anomaly_rate)
-        self.shard_size = int(shard_size)
-        self.catalog = catalog or default_catalog()
+        self.personas: PersonaSet = personas
+        self.users: int = int(users)
+        self.seed: int = int(seed)
+        self.start: dt.date = parse_start(start)
+        self.days: int = int(days)
+        self.anomaly_rate: float = float(anomaly_rate)
+        self.shard_size: int = int(shard_size)
+        self.catalog: MerchantCatalog = catalog or default_catalog()
         self.tables: PersonaTables = compile_personas(personas, self.catalog)
-        self.vocabulary = RegionalVocabulary.of(
+        self.vocabulary: RegionalVocabulary = RegionalVocabulary.of(
             self.catalog, SPEND_CATEGORIES, self.tables.region_names
         )
-        self.calendar = SimCalendar(self.start, days)
+        self.calendar: SimCalendar = SimCalendar(self.start, days)
         self.market: MarketPath = simulate_market(
             self.calendar.is_rest_day, generator(seed, ENVIRONMENT)
         )
-        self._merchant_names = pa.array(self.catalog.names, type=pa.string())
+        self._merchant_names: pa.Array = pa.array(self.catalog.names, type=pa.string())
         self._cache: OrderedDict[int, ShardData] = OrderedDict()
 
     # ------------------------------------------------------------------ identity, slicing

@@ -57,8 +57,8 @@ class Rows:
     @classmethod
     def build(cls, **columns: np.ndarray | int) -> Rows:
         """Rows from arrays; scalar columns are broadcast to the length of ``user``."""
-        n = len(columns["user"])
-        out = {}
+        n = len(np.asarray(columns["user"]))
+        out: dict[str, np.ndarray] = {}
         for name, dtype in cls._DTYPES.items():
             value = columns.get(name, NO_ANOMALY if name == "anomaly" else None)
             if value is None:

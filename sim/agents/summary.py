@@ -75,11 +75,11 @@ def summarize(directory: str | Path) -> DatasetSummary:
     cat["mean_ticket"] = cat.amount / cat.rows.clip(lower=1)
     cat = cat.sort_values("rows", ascending=False, ignore_index=True)
 
-    anomalies = (
+    kind_counts = (
         pd.concat(kinds) if kinds else pd.DataFrame(columns=["anomaly_kind", "amount_count"])
     )
-    anomalies = anomalies.dropna().groupby("anomaly_kind")["amount_count"].sum()
-    anomalies = anomalies.reindex(list(ANOMALY_KINDS), fill_value=0).rename("rows").reset_index()
+    per_kind = kind_counts.dropna().groupby("anomaly_kind")["amount_count"].sum()
+    anomalies = per_kind.reindex(list(ANOMALY_KINDS), fill_value=0).rename("rows").reset_index()
     total_rows = max(int(cat.rows.sum()), 1)
     anomalies["share"] = anomalies.rows / total_rows
 

@@ -138,105 +138,163 @@ def ticket_multipliers(personas: PersonaSet, hours: np.ndarray) -> np.ndarray:
     return out
 
 
+@dataclass(frozen=True)
+class CategoryArrays:
+    """Per persona and spend category ``(P, C, ...)``: amounts, payment hours and methods."""
+
+    share: np.ndarray
+    median: np.ndarray
+    sigma: np.ndarray
+    reach: np.ndarray
+    floor: np.ndarray
+    hours: np.ndarray
+    """``(P, C, 24)`` hour-of-day weights, each row summing to 1."""
+    methods: np.ndarray
+    """``(P, C, M)`` payment method weights."""
+
+
+@dataclass(frozen=True)
+class PaydayArrays:
+    """Each persona's paydays (days of the month, padded with 25) and their weights."""
+
+    values: np.ndarray
+    weights: np.ndarray
+
+
+@dataclass(frozen=True)
+class WeightedNames:
+    """Names and each persona's weights over them, ``(P, len(names))``."""
+
+    names: tuple[str, ...]
+    weights: np.ndarray
+
+
 def compile_personas(personas: PersonaSet, catalog: MerchantCatalog) -> PersonaTables:
     """Compile a validated persona set against a merchant catalog."""
     plist = personas.personas
+    scalars = _scalar_columns(personas)
+    weekday = np.array([personas.weekdays_of(p.spending.weekdays) for p in plist])
+    weekday = weekday / weekday.mean(axis=1, keepdims=True)
+    cats = _category_arrays(personas)
+    paydays = _payday_arrays(personas)
+    occupations = _occupations(personas)
+    regions = _regions(personas)
+    return PersonaTables(
+        names=tuple(personas.names),
+        spending_types=tuple(p.spending_type for p in plist),
+        styles=tuple(p.style for p in plist),
+        share=np.array(personas.shares()),
+        scalars=scalars,
+        weekday=weekday,
+        cat_share=cats.share,
+        cat_median=cats.median,
+        cat_sigma=cats.sigma,
+        cat_reach=cats.reach,
+        cat_floor=cats.floor,
+        discretionary=np.array([c in DISCRETIONARY for c in SPEND_CATEGORIES]),
+        hour_weights=cats.hours,
+        hour_cdf=make_cdf(cats.hours.reshape(-1, 24)),
+        ticket_by_hour=ticket_multipliers(personas, cats.hours),
+        base_hour_cdf=make_cdf(np.array([personas.hours_of(p.spending.hours) for p in plist])),
+        method_cdf=make_cdf(cats.methods.reshape(-1, len(METHODS))),
+        payday_values=paydays.values,
+        payday_cdf=make_cdf(paydays.weights),
+        income_source=_income_sources(personas, catalog),
+        occupation_names=occupations.names,
+        occupation_cdf=make_cdf(occupations.weights),
+        region_names=regions.names,
+        region_cdf=make_cdf(regions.weights),
+        fixed=_fixed_costs(personas, catalog),
+    )
+
+
+def _scalar_columns(personas: PersonaSet) -> dict[str, np.ndarray]:
+    """Every numeric field of the scalar sections, one value per persona, by field name."""
     scalars: dict[str, list[float]] = {}
     owner: dict[str, str] = {}
-    for persona in plist:
+    for persona in personas.personas:
         for section in _SCALAR_SECTIONS:
             for key, value in vars(getattr(persona, section)).items():
                 if isinstance(value, int | float) and not isinstance(value, bool):
                     if owner.setdefault(key, section) != section:  # pragma: no cover
                         raise RuntimeError(f"persona field {key!r} is in two sections")
                     scalars.setdefault(key, []).append(float(value))
-    weekday = np.array([personas.weekdays_of(p.spending.weekdays) for p in plist])
-    weekday = weekday / weekday.mean(axis=1, keepdims=True)
+    return {k: np.array(v) for k, v in scalars.items()}
 
-    n_cat = len(SPEND_CATEGORIES)
-    cat_share = np.zeros((len(plist), n_cat))
-    cat_median = np.ones((len(plist), n_cat))
-    cat_sigma = np.zeros((len(plist), n_cat))
-    cat_reach = np.ones((len(plist), n_cat))
-    cat_floor = np.full((len(plist), n_cat), 100.0)
-    hours = np.zeros((len(plist), n_cat, 24))
-    methods = np.zeros((len(plist), n_cat, len(METHODS)))
+
+def _category_arrays(personas: PersonaSet) -> CategoryArrays:
+    """Category shares (normalised), ticket sizes, payment hours and payment methods."""
+    plist = personas.personas
+    shape = (len(plist), len(SPEND_CATEGORIES))
+    share, median, sigma = np.zeros(shape), np.ones(shape), np.zeros(shape)
+    reach, floor = np.ones(shape), np.full(shape, 100.0)
+    hours = np.zeros((*shape, 24))
+    methods = np.zeros((*shape, len(METHODS)))
     for i, persona in enumerate(plist):
         base_hours = personas.hours_of(persona.spending.hours)
+        s = persona.spending
         for j, category in enumerate(SPEND_CATEGORIES):
             spec = persona.categories.get(category)
             if spec is not None:
-                cat_share[i, j] = spec.share
-                cat_median[i, j] = spec.median
-                cat_sigma[i, j] = spec.sigma
-                cat_reach[i, j] = spec.reach
-                cat_floor[i, j] = spec.floor
+                share[i, j], median[i, j], sigma[i, j] = spec.share, spec.median, spec.sigma
+                reach[i, j], floor[i, j] = spec.reach, spec.floor
             hours[i, j] = personas.hours_of(spec.hours) if spec and spec.hours else base_hours
-            s = persona.spending
             if category == "transfer":
                 methods[i, j, METHOD_TRANSFER] = 1.0
             else:
                 methods[i, j, METHOD_CARD] = 1.0 - s.cash_share - s.transfer_share
                 methods[i, j, METHOD_CASH] = s.cash_share
                 methods[i, j, METHOD_TRANSFER] = s.transfer_share
-    cat_share /= cat_share.sum(axis=1, keepdims=True)
+    share /= share.sum(axis=1, keepdims=True)
     hours /= hours.sum(axis=2, keepdims=True)
-    ticket_by_hour = ticket_multipliers(personas, hours)
+    return CategoryArrays(share, median, sigma, reach, floor, hours, methods)
 
+
+def _payday_arrays(personas: PersonaSet) -> PaydayArrays:
+    """Paydays in day order, one row per persona."""
+    plist = personas.personas
     paydays = [sorted(p.income.paydays.items(), key=lambda kv: int(kv[0])) for p in plist]
     width = max(len(d) for d in paydays)
-    payday_values = np.full((len(plist), width), 25, dtype=np.int8)
-    payday_weights = np.zeros((len(plist), width))
+    values = np.full((len(plist), width), 25, dtype=np.int8)
+    weights = np.zeros((len(plist), width))
     for i, days in enumerate(paydays):
         for k, (day, weight) in enumerate(days):
-            payday_values[i, k], payday_weights[i, k] = int(day), weight
+            values[i, k], weights[i, k] = int(day), weight
+    return PaydayArrays(values, weights)
 
-    occupations = sorted({o for p in plist for o in p.demographics.occupations})
-    occ = np.array([[p.demographics.occupations.get(o, 0.0) for o in occupations] for p in plist])
-    regions = tuple(REGION_SHARES)
-    reg = np.zeros((len(plist), len(regions)))
-    for i, persona in enumerate(plist):
+
+def _occupations(personas: PersonaSet) -> WeightedNames:
+    """Every occupation any persona names (sorted) and each persona's weights over them."""
+    plist = personas.personas
+    names = sorted({o for p in plist for o in p.demographics.occupations})
+    weights = np.array([[p.demographics.occupations.get(o, 0.0) for o in names] for p in plist])
+    return WeightedNames(tuple(names), weights)
+
+
+def _regions(personas: PersonaSet) -> WeightedNames:
+    """The 17 시도 and each persona's weights over them (population shares by default)."""
+    names = tuple(REGION_SHARES)
+    weights = np.zeros((len(personas.personas), len(names)))
+    for i, persona in enumerate(personas.personas):
         table = persona.demographics.regions or REGION_SHARES
         for name, weight in table.items():
             if name not in REGION_SHARES:
                 raise PersonaError(
                     f"{_where(personas, persona.name, 'demographics.regions.' + name)}: "
-                    f"unknown 시도 (expected one of {', '.join(regions)})"
+                    f"unknown 시도 (expected one of {', '.join(names)})"
                 )
-            reg[i, regions.index(name)] = weight
+            weights[i, names.index(name)] = weight
+    return WeightedNames(names, weights)
 
-    return PersonaTables(
-        names=tuple(personas.names),
-        spending_types=tuple(p.spending_type for p in plist),
-        styles=tuple(p.style for p in plist),
-        share=np.array(personas.shares()),
-        scalars={k: np.array(v) for k, v in scalars.items()},
-        weekday=weekday,
-        cat_share=cat_share,
-        cat_median=cat_median,
-        cat_sigma=cat_sigma,
-        cat_reach=cat_reach,
-        cat_floor=cat_floor,
-        discretionary=np.array([c in DISCRETIONARY for c in SPEND_CATEGORIES]),
-        hour_weights=hours,
-        hour_cdf=make_cdf(hours.reshape(-1, 24)),
-        ticket_by_hour=ticket_by_hour,
-        base_hour_cdf=make_cdf(np.array([personas.hours_of(p.spending.hours) for p in plist])),
-        method_cdf=make_cdf(methods.reshape(-1, len(METHODS))),
-        payday_values=payday_values,
-        payday_cdf=make_cdf(payday_weights),
-        income_source=np.array(
-            [
-                _merchant(personas, catalog, p.name, "income.source", p.income.source, "income")
-                for p in plist
-            ],
-            dtype=np.int32,
-        ),
-        occupation_names=tuple(occupations),
-        occupation_cdf=make_cdf(occ),
-        region_names=regions,
-        region_cdf=make_cdf(reg),
-        fixed=_fixed_costs(personas, catalog),
+
+def _income_sources(personas: PersonaSet, catalog: MerchantCatalog) -> np.ndarray:
+    """The catalog id of each persona's income merchant."""
+    return np.array(
+        [
+            _merchant(personas, catalog, p.name, "income.source", p.income.source, "income")
+            for p in personas.personas
+        ],
+        dtype=np.int32,
     )
 
 

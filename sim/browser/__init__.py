@@ -2,7 +2,7 @@
 
 Public API:
 
-- :class:`~sim.browser.runner.BrowseOptions` and :func:`~sim.browser.runner.run_browse`:
+- :class:`~sim.browser.options.BrowseOptions` and :func:`~sim.browser.runner.run_browse`:
   run a browser session (one Chromium, one context per agent, bounded concurrency) and
   write ``browser_summary.json`` and the ``events`` dataset;
 - :func:`~sim.browser.journey.build_journey` and :class:`~sim.browser.journey.Step`: an
@@ -15,9 +15,10 @@ Importing this package imports neither Playwright nor the population.
 """
 
 from sim.browser.journey import Step, build_journey
+from sim.browser.options import BrowseOptions
 from sim.browser.pages import PAGES, AgentTab, JourneyError, PageSpec
 from sim.browser.plans import demo_plans
-from sim.browser.runner import BrowseOptions, run_browse
+from sim.browser.runner import run_browse
 
 __all__ = [
     "PAGES",

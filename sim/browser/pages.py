@@ -108,7 +108,9 @@ class AgentTab:
         url = (path or spec.route) + (f"?{urlencode(query)}" if query else "")
         ts, started = now_kst(), time.perf_counter()
         response = await self.page.goto(url)
-        return await self._landed(spec, response, ts, started, tolerate=())
+        landed = await self._landed(spec, response, ts, started, tolerate=())
+        assert landed is not None, "no status is tolerated, so a page was landed on"
+        return landed
 
     async def submit(
         self, button: str, expect: PageSpec, *, tolerate: tuple[int, ...] = ()

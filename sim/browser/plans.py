@@ -87,7 +87,7 @@ def demo_plans(
             actions.append(PlannedAction(at, "add_spending", payload))
         month = at.strftime("%Y-%m")
         goal = {"title": "여행 자금 모으기", "target_amount": int(rng.integers(1, 30)) * 1_000_000}
-        for kind, payload in (
+        for kind, details in (
             ("view_history", {"month": month}),
             ("view_analysis", {"month": month}),
             ("view_type", {}),
@@ -96,6 +96,6 @@ def demo_plans(
             ("logout", {}),
         ):
             at += dt.timedelta(seconds=30)
-            actions.append(PlannedAction(at, kind, payload))
+            actions.append(PlannedAction(at, kind, details))
         plans.append(AgentPlan(index, agent_id, "demo", tuple(actions)))
     return plans

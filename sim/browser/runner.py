@@ -23,7 +23,6 @@ import re
 import shutil
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -34,6 +33,7 @@ from monilab.contracts.errors import MonilabError
 from monilab.contracts.tables import empty_table
 from sim.browser.journey import JourneyBuilder, Step, build_journey
 from sim.browser.memory import MemorySampler
+from sim.browser.options import BrowseOptions
 from sim.browser.pages import AgentTab, JourneyError
 from sim.browser.plans import plans_from_file, plans_from_population
 from sim.browser.summary import JourneyResult, StepFailure, build_summary, write_summary
@@ -44,9 +44,6 @@ if TYPE_CHECKING:
     from playwright.async_api import Browser, Page
 
 log = logging.getLogger(__name__)
-
-CHROMIUM = Path("/usr/lib/chromium/chromium")
-"""Debian's real Chromium binary (``/usr/bin/chromium`` is a shell wrapper)."""
 
 CHROMIUM_ARGS: tuple[str, ...] = (
     "--disable-gpu",
@@ -60,59 +57,6 @@ CHROMIUM_ARGS: tuple[str, ...] = (
 """Flags for running as root on a closed network without background requests."""
 
 SUMMARY_NAME = "browser_summary.json"
-
-
-@dataclass(frozen=True)
-class BrowseOptions:
-    """What a browser session is asked to do; validated when created.
-
-    Attributes:
-        host: Base URL of the app, without trailing slash.
-        out: Output directory.
-        agents: Agents (journeys) to run.
-        concurrency: Journeys running at once.
-        plan: A plan file to take the agents from (else the population).
-        personas: Persona file of the population (default: the bundled one).
-        seed: Population seed.
-        days: Simulated days of the population's decisions.
-        start: First simulated day of the population.
-        run_id: The run's id (default: derived from the time).
-        max_spendings: Planned spendings entered per journey, at most.
-        timeout_s: Time limit of each browser action and navigation.
-        chromium: The Chromium executable.
-        headless: Run Chromium without a window.
-        extra_args: Chromium flags added to :data:`CHROMIUM_ARGS`.
-    """
-
-    host: str
-    out: Path
-    agents: int = 2
-    concurrency: int = 2
-    plan: Path | None = None
-    personas: Path | None = None
-    seed: int = 7
-    days: int = 14
-    start: str = "2024-03-01"
-    run_id: str | None = None
-    max_spendings: int = 3
-    timeout_s: float = 15.0
-    chromium: Path = CHROMIUM
-    headless: bool = True
-    extra_args: tuple[str, ...] = field(default_factory=tuple)
-
-    def __post_init__(self) -> None:
-        checks = (
-            (self.agents >= 1, "--agents must be at least 1"),
-            (self.concurrency >= 1, "--concurrency must be at least 1"),
-            (self.max_spendings >= 0, "--max-spendings must be 0 or more"),
-            (self.timeout_s > 0, "--timeout-s must be positive"),
-            (self.days >= 1, "--days must be at least 1"),
-        )
-        for ok, message in checks:
-            if not ok:
-                raise MonilabError(message)
-        if not self.chromium.is_file():
-            raise MonilabError(f"no Chromium at {self.chromium} (install Debian's chromium)")
 
 
 def run_browse(

@@ -10,7 +10,6 @@ import json
 import logging
 import shutil
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +17,7 @@ import requests
 
 from monilab.contracts.errors import MonilabError
 from sim.health import check_healthz
+from sim.load.options import LoadOptions
 from sim.load.runner import LoadRun, run_locust
 from sim.load.summary import endpoint_stats, persona_stats
 from sim.plan.records import read_plan, write_plan
@@ -26,35 +26,6 @@ from sim.reconcile.ledger import read_ledger
 from sim.reconcile.stored import StoredReadError, reconcile_run
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class LoadOptions:
-    """Everything ``monilab load`` was asked to do (validated by the CLI)."""
-
-    host: str
-    users: int
-    spawn_rate: float
-    run_time: float
-    out: Path
-    shape: str = "population"
-    time_scale: float = 3600.0
-    max_wait: float = 10.0
-    population: Path | None = None
-    personas: Path | None = None
-    plan: Path | None = None
-    agents: int | None = None
-    seed: int = 7
-    days: int = 14
-    start: str = "2024-03-01"
-    run_id: str | None = None
-    role: str = "local"
-    processes: int = 0
-    expect_workers: int = 1
-    master_host: str = "127.0.0.1"
-    master_port: int = 5557
-    web: bool = False
-    reconcile: bool = True
 
 
 def run_load_session(options: LoadOptions) -> dict[str, Any] | None:

@@ -32,7 +32,8 @@ def percentile_from_hist(hist: Mapping[int, int], q: float) -> float | None:
 
 def endpoint_stats(stats_csv: str | Path) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """Per-endpoint rows and the aggregated row from Locust's ``*_stats.csv``."""
-    rows, total = [], {}
+    rows: list[dict[str, Any]] = []
+    total: dict[str, Any] = {}
     path = Path(stats_csv)
     if not path.is_file():
         return rows, total

@@ -40,7 +40,7 @@ def _add_arguments(parser: Any) -> None:
     group.add_argument("--monilab-peak-users", type=int, default=1)
     group.add_argument("--monilab-spawn-rate", type=float, default=1.0)
     group.add_argument("--monilab-run-time", type=float, default=10.0)
-    group.add_argument("--monilab-time-scale", type=float, default=60.0)
+    group.add_argument("--monilab-time-scale", type=float, default=3600.0)
     group.add_argument("--monilab-start-hour", type=float, default=8.0)
     group.add_argument("--monilab-max-wait", type=float, default=30.0)
     group.add_argument("--monilab-activity", default="", help="24 hourly activity levels")
@@ -117,9 +117,10 @@ class MoniAgent(FastHttpUser):
 
     def on_start(self) -> None:
         options = _options(self.environment)
-        self.run_id = options.monilab_run_id
-        self.time_scale = options.monilab_time_scale
-        self.max_wait = options.monilab_max_wait
+        self.run_id: str = options.monilab_run_id
+        self.time_scale: float = options.monilab_time_scale
+        # Not ``max_wait``: Locust's ``User`` declares that (deprecated) attribute itself.
+        self.max_wait_seconds: float = options.monilab_max_wait
         self.replay: AgentReplay | None = None
         self.api: MoniApi | None = None
 
@@ -134,9 +135,9 @@ class MoniAgent(FastHttpUser):
     def _next_agent(self) -> None:
         leases: AgentLeases | None = _state["leases"]
         plan = leases.take() if leases else None
-        if plan is None:
+        if leases is None or plan is None:
             raise StopUser()
-        self.replay = AgentReplay(plan, self.time_scale, self.max_wait)
+        self.replay = AgentReplay(plan, self.time_scale, self.max_wait_seconds)
         signup = next((a.payload for a in plan.actions if a.kind == "signup"), {})
         self.api = MoniApi(
             self.client,
@@ -162,6 +163,7 @@ class MoniShape(LoadTestShape):
     """The run's load shape, chosen by ``--monilab-shape`` (see :mod:`sim.plan.shapes`)."""
 
     def tick(self) -> tuple[int, float] | None:
+        assert self.runner is not None, "Locust sets the runner before it asks for a tick"
         options = _options(self.runner.environment)
         spec = self._spec(options)
         users = users_at(spec, self.get_run_time())

@@ -40,7 +40,7 @@ class ShapeSpec:
     spawn_rate: float
     run_time: float
     hourly_activity: Sequence[float] = ()
-    time_scale: float = 60.0
+    time_scale: float = 3600.0
     start_hour: float = 8.0
     steps: int = 4
 

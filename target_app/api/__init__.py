@@ -14,6 +14,7 @@ from flask import Flask, Response, jsonify, request
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.wrappers import Response as WerkzeugResponse
 
 from target_app.api import (
     assets,
@@ -57,7 +58,7 @@ def error_json(status: int, message: str, field: str | None = None) -> Response:
     return response
 
 
-def _http_error(exc: HTTPException) -> Response | HTTPException:
+def _http_error(exc: HTTPException) -> WerkzeugResponse | HTTPException:
     if not wants_json():
         return exc
     response = exc.get_response()

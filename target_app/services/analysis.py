@@ -97,7 +97,7 @@ def analyse(
         for y, m, amount, count in connection.execute(_BY_MONTH, window)
     }
     months = [add_months(first, i) for i in range(MONTHS)]
-    monthly = [
+    monthly: list[dict[str, Any]] = [
         {
             "month": f"{m.year:04d}-{m.month:02d}",
             "spent": totals.get((m.year, m.month), (0, 0))[0],

@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from target_app.errors import NotFound
-from target_app.models import Notification, Spending, now_kst
+from target_app.models import Notification, Spending, now_kst, table_of
 from target_app.services.common import CATEGORY_LABELS, MAX_ID, iso, iso_date
 from target_app.services.spendings import latest_spent_at
 from target_app.validation import Field, Spec
@@ -62,7 +62,7 @@ _OUTFLOWS = select(_S.spent_at, _S.category, _S.amount).where(
     _S.spent_at >= bindparam("start"),
     _S.spent_at < bindparam("end"),
 )
-_INSERT = insert(Notification.__table__)
+_INSERT = insert(table_of(Notification))
 _NEWEST_FIRST = (_N.day.desc(), _N.id.desc())
 _LIST = select(*_COLUMNS).where(_N.user_id == bindparam("user_id"))
 _LISTS = {
@@ -71,13 +71,13 @@ _LISTS = {
 }
 _OWNED = (_N.id == bindparam("b_id"), _N.user_id == bindparam("b_user_id"))
 _MARK_READ = (
-    update(Notification.__table__)
+    update(table_of(Notification))
     .where(*_OWNED, _N.read_at.is_(None))
     .values(read_at=bindparam("read_at"))
 )
 _ONE = select(*_COLUMNS).where(*_OWNED)
 
-NotificationRow = Row[Any]
+NotificationRow = Row[*tuple[Any, ...]]
 """A stored notification as read by this module (its attributes are the columns)."""
 
 

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from monilab.contracts.vocabulary import CATEGORIES, DIRECTIONS, METHODS
 from target_app.errors import AppError, BadRequest, Conflict, ValidationError
-from target_app.models import MAX_AMOUNT, Spending
+from target_app.models import MAX_AMOUNT, Spending, table_of
 from target_app.services.common import iso, month_bounds, owned
 from target_app.validation import Field, Spec
 
@@ -103,7 +103,7 @@ def parse_batch(payload: Any) -> list[dict[str, Any]]:
     return [SPENDING.parse(item, prefix=f"items[{i}].") for i, item in enumerate(items)]
 
 
-_TABLE = Spending.__table__
+_TABLE = table_of(Spending)
 _C = _TABLE.c
 _COLUMNS = (
     _C.id,
@@ -130,7 +130,7 @@ _ORDER = (_C.spent_at.desc(), _C.id.desc())
 
 _LATEST = select(func.max(_C.spent_at)).where(_C.user_id == bindparam("user_id"))
 
-SpendingRow = Row[Any]
+SpendingRow = Row[*tuple[Any, ...]]
 """A stored spending as read by this module; its attributes are :class:`Spending`'s columns."""
 
 

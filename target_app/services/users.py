@@ -13,7 +13,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from monilab.contracts.vocabulary import GENDERS
 from target_app.errors import Conflict, Forbidden, Unauthorized
-from target_app.models import MAX_AMOUNT, ApiToken, User
+from target_app.models import MAX_AMOUNT, ApiToken, User, table_of
 from target_app.services.common import iso
 from target_app.validation import Field, Spec
 
@@ -97,10 +97,11 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-_TOKENS = ApiToken.__table__.c
+_TOKEN_TABLE = table_of(ApiToken)
+_TOKENS = _TOKEN_TABLE.c
 _TOKEN_OWNER = select(_TOKENS.user_id).where(_TOKENS.token_hash == bindparam("token_hash"))
-_NEW_TOKEN = insert(ApiToken.__table__)
-_REVOKE = delete(ApiToken.__table__).where(_TOKENS.token_hash == bindparam("token_hash"))
+_NEW_TOKEN = insert(_TOKEN_TABLE)
+_REVOKE = delete(_TOKEN_TABLE).where(_TOKENS.token_hash == bindparam("token_hash"))
 """Core statements built once: their cache keys are memoized, and they skip the ORM."""
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from analysis.features import OUTGOING, check_transactions, spendings
+from analysis.training import TrainingResult, train
 from monilab.cli.main import main
 from monilab.contracts.datasets import read_dataset, write_dataset
 from monilab.contracts.vocabulary import SPENDING_TYPES
@@ -47,8 +48,31 @@ def test_train_writes_metrics_card_and_artifacts(models: Path) -> None:
         assert fc[key]["cells"]["wape"] >= 0
     card = (models / "model_card.html").read_text()
     assert "Spending type" in card
+    for name in ("random_forest", "xgboost", "lightgbm", "kmeans"):
+        f1 = f"{held_out[name]['macro_f1']:.4f}"
+        assert f'<tr><td>{name}</td><td class="num">{f1}</td>' in card
     for png in ("confusion.png", "pr_curves.png", "forecast.png"):
         assert (models / png).stat().st_size > 1000
+        assert f'<img src="{png}"' in card
+
+
+def test_train_returns_metrics_and_figure_data_and_writes_no_html(
+    other_dataset_dir: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "m"
+    result = train(other_dataset_dir, out, n_estimators=5, hourly_users=0, n_jobs=1)
+    assert isinstance(result, TrainingResult)
+    assert json.loads((out / "metrics.json").read_text()) == json.loads(
+        json.dumps(result.metrics, default=str)
+    )
+    assert set(result.pr_curves) == {"iqr", "isolation_forest", "kmeans", "ensemble"}
+    for precision, recall in result.pr_curves.values():
+        assert len(precision) == len(recall) > 1
+    weeks = result.weekly.weeks
+    assert str(weeks[0].astype("datetime64[D]")) == result.metrics["forecast"]["test_first_week"]
+    assert {len(v) for v in result.weekly.series.values()} == {len(weeks)}
+    assert "actual" in result.weekly.series
+    assert not list(out.glob("*.html")) and not list(out.glob("*.png"))
 
 
 def test_app_artifact_matches_the_app_interface(models: Path, other_dataset_dir: Path) -> None:

@@ -6,15 +6,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from calibration.battery import (
-    BatteryConfig,
-    js_distance,
-    ks_complement,
-    run_battery,
-    tv_complement,
-    wasserstein_sd,
-)
+from calibration.battery import BatteryConfig, run_battery
+from calibration.battery_metrics import BATTERY_METRICS
 from calibration.c2st import c2st_auc, c2st_features
+from calibration.distances import js_distance, ks_complement, tv_complement, wasserstein_sd
 from calibration.frames import HAS_TIME
 
 FAST = BatteryConfig(c2st_max_per_class=1500, gbm_max_iter=60)
@@ -100,3 +95,19 @@ def test_c2st_needs_enough_rows(population) -> None:
     a, _ = population(1, n_users=2, months=1)
     aucs = c2st_auc(a.head(5), a, seed=1, config=FAST)
     assert np.isnan(aucs["logistic"]) and np.isnan(aucs["gbm"])
+
+
+def test_registry_is_the_battery_in_order(population) -> None:
+    keys = [(m.name, m.basis) for m in BATTERY_METRICS]
+    assert len(set(keys)) == len(keys)
+    assert {m.prop for m in BATTERY_METRICS} == {
+        "amounts",
+        "timing",
+        "composition",
+        "per_user",
+        "detectability",
+    }
+    a, _ = population(1, n_users=10, months=2)
+    frame = run_battery(a, a, seed=1, config=FAST, classifiers=False)
+    expected = [(m.name, m.basis) for m in BATTERY_METRICS if not m.classifier]
+    assert list(zip(frame["metric"], frame["basis"], strict=True)) == expected

@@ -8,7 +8,7 @@ import numpy as np
 
 from calibration.adapters import load_reference
 from calibration.battery import BatteryConfig
-from calibration.report import REPORT_COLUMNS, fidelity_report, noise_floor
+from calibration.fidelity import REPORT_COLUMNS, fidelity_report, noise_floor
 
 FAST = BatteryConfig(c2st_max_per_class=1000, gbm_max_iter=60)
 

@@ -9,6 +9,7 @@ import pickle
 import pytest
 
 from calibration.loop import calibrate
+from calibration.objectives.targets import TargetsObjective
 from calibration.simulator import Simulator, simulate, targets_from_simulation
 from calibration.targets import default_targets
 from monilab.contracts.errors import MonilabError
@@ -38,7 +39,13 @@ def test_calibration_recovers_a_hidden_truth(small: Simulator, tmp_path) -> None
     transactions, users = small({COFFEE: truth}, seed=12345)
     targets = targets_from_simulation(default_targets(), transactions, users)
     result = calibrate(
-        small, targets, out_dir=tmp_path, budget=16, seed=1, sampler="tpe", params=[COFFEE]
+        small,
+        TargetsObjective(targets),
+        out_dir=tmp_path,
+        budget=16,
+        seed=1,
+        sampler="tpe",
+        params=[COFFEE],
     )
     fit = result.held_out["fit"]
     assert len(fit.losses_final) == 3
@@ -61,7 +68,7 @@ def test_calibration_recovers_a_hidden_truth(small: Simulator, tmp_path) -> None
 
 def test_resume_replays_the_same_trials(tmp_path) -> None:
     tiny = Simulator(default_personas(), users=40, days=7)
-    targets = default_targets()
+    targets = TargetsObjective(default_targets())
     kwargs = {"budget": 6, "seed": 3, "sampler": "tpe", "params": [COFFEE], "held_out_seeds": 0}
     full = calibrate(tiny, targets, out_dir=tmp_path / "full", **kwargs)
     calibrate(tiny, targets, out_dir=tmp_path / "part", **(kwargs | {"budget": 4}))
@@ -83,8 +90,9 @@ def test_nelder_mead_baseline_resumes(tmp_path) -> None:
         "params": ["young_saver.*"],
         "held_out_seeds": 0,
     }
-    first = calibrate(tiny, default_targets(), out_dir=tmp_path, **kwargs)
-    again = calibrate(tiny, default_targets(), out_dir=tmp_path, **(kwargs | {"budget": 6}))
+    targets = TargetsObjective(default_targets())
+    first = calibrate(tiny, targets, out_dir=tmp_path, **kwargs)
+    again = calibrate(tiny, targets, out_dir=tmp_path, **(kwargs | {"budget": 6}))
     assert len(first.trials) == 5 and len(again.trials) == 6
     assert [t.params for t in again.trials[:5]] == [t.params for t in first.trials]
 
@@ -93,7 +101,7 @@ def test_parallel_batches_run_in_worker_processes(tmp_path) -> None:
     tiny = Simulator(default_personas(), users=20, days=3)
     result = calibrate(
         tiny,
-        default_targets(),
+        TargetsObjective(default_targets()),
         out_dir=tmp_path,
         budget=4,
         jobs=2,

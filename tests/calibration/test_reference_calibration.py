@@ -13,8 +13,9 @@ import pytest
 
 from calibration.adapters import load_reference
 from calibration.battery import BatteryConfig
-from calibration.reference_loop import calibrate_reference
-from calibration.reference_scoring import BatteryObjective, battery_loss
+from calibration.battery_loss import BatteryLoss, battery_loss
+from calibration.loop import calibrate
+from calibration.objectives.reference import ReferenceObjective
 from calibration.simulator import Simulator
 from calibration.space import GroupedSpace, persona_field_groups
 from monilab.cli.main import main
@@ -55,7 +56,7 @@ def test_objective_is_zero_on_itself_and_fixes_its_metric_set() -> None:
     simulator = Simulator(default_personas(), users=60, days=20)
     transactions, users = simulator({}, seed=4)
     objective = pickle.loads(
-        pickle.dumps(BatteryObjective.build(transactions, amount_scale_assumed=False))
+        pickle.dumps(BatteryLoss.build(transactions, amount_scale_assumed=False))
     )
     assert objective(transactions, users) == pytest.approx(0.0, abs=1e-12)
     assert ("amount_ks", "absolute") in objective.metrics
@@ -76,15 +77,14 @@ def test_truth_recovery_mechanics_gap_shrinks_on_held_out_users(tmp_path: Path) 
     truth = {COFFEE: 0.25, TXN: 0.1}
     reference, _ = Simulator(personas, users=300, days=30)(space.expand(truth), seed=2024)
     simulator = Simulator(personas, users=150, days=30)
-    result = calibrate_reference(
+    result = calibrate(
         simulator,
-        reference,
+        ReferenceObjective(reference, battery=FAST),
         out_dir=tmp_path,
         budget=12,
         sampler="tpe",
         space=space,
         seed=5,
-        config=FAST,
     )
     held = result.parts["held_out"]
     assert result.split["by"] == "user" and result.split["held_out_users"] == 90
@@ -188,15 +188,14 @@ def test_cli_microdata_bad_input_is_one_line(tmp_path: Path, capsys, extra, mess
 def test_real_ledger_one_user_split_by_months(ledger_path: Path, tmp_path: Path) -> None:
     reference = load_reference("household_ledger", ledger_path)
     simulator = Simulator(default_personas(), users=60, days=60)
-    result = calibrate_reference(
+    result = calibrate(
         simulator,
-        reference,
+        ReferenceObjective(reference, battery=FAST),
         out_dir=tmp_path,
         budget=4,
         sampler="tpe",
         params=[TXN, COFFEE],
         seed=1,
-        config=FAST,
     )
     assert result.split["by"] == "time" and result.split["amount_scale_assumed"]
     held = result.parts["held_out"]

@@ -38,3 +38,10 @@ def test_secured_operations_declare_401_and_bearer_auth(client):
             assert public or "401" in operation["responses"], (method, path)
             if "requestBody" in operation:
                 assert "422" in operation["responses"] and "400" in operation["responses"]
+
+
+def test_each_path_is_described_by_one_api_area():
+    from target_app.openapi import _AREAS
+
+    paths = [path for area in _AREAS for path in area()]
+    assert len(paths) == len(set(paths))

@@ -18,7 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
-from sim.browser.runner import CHROMIUM, CHROMIUM_ARGS
+from sim.browser.options import CHROMIUM
+from sim.browser.runner import CHROMIUM_ARGS
 
 _PAGE_FACTS = """() => ({
   links: Array.from(document.querySelectorAll('a[href]')).map(a => a.href),

@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
-import html
 import logging
-import os
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from monilab.lab.report.browserpage import write_browser_page
-from monilab.lab.report.html import esc, facts_table, link, page
 from monilab.lab.report.loadpage import write_load_page
 from monilab.lab.report.population import write_population_page
+from monilab.lab.report.render import (
+    Code,
+    Link,
+    Note,
+    Table,
+    cell_text,
+    facts,
+    relative,
+    write_page,
+)
 
 if TYPE_CHECKING:
     from monilab.lab.run import LabRun
@@ -77,42 +84,48 @@ def write_report(lab: LabRun) -> Path:
             target = write()
         except Exception as exc:  # a report bug must not hide the rest of the report
             log.error("report section %s: %s: %s", name, type(exc).__name__, exc)
-            problems.append(f"{name}: {type(exc).__name__}: {exc}")
+            problems.append(
+                Note(f"{name}: {type(exc).__name__}: {exc}", "failed", "report-problem")
+            )
             continue
-        href = os.path.relpath(target, lab.paths.out)
-        links.append(f"<li>{link(href, title, testid=f'link-{name}')}</li>")
-    body = (
-        f'<p data-testid="run-status" class="{esc(lab.status)}">Run '
-        f"<code>{esc(lab.run_id)}</code>: <strong>{esc(lab.status)}</strong></p>"
-        + ("<h2>Reports</h2><ul>" + "".join(links) + "</ul>" if links else "<p>No reports yet.</p>")
-        + _stage_table(lab)
-        + "".join(f'<p class="failed" data-testid="report-problem">{esc(p)}</p>' for p in problems)
-        + "<h2>Configuration</h2>"
-        + "".join(
-            f"<h3>[{esc(section)}]</h3>" + facts_table(values)
-            for section, values in lab.config.to_dict().items()
-        )
+        links.append(Link(relative(target, lab.paths.out), title, testid=f"link-{name}"))
+    return write_page(
+        lab.paths.index,
+        "index.html",
+        title="Moni Lab run",
+        back=None,
+        run_id=lab.run_id,
+        status=lab.status,
+        links=links,
+        stages=_stage_table(lab),
+        problems=problems,
+        config={section: facts(values) for section, values in lab.config.to_dict().items()},
     )
-    lab.paths.index.write_text(page("Moni Lab run", body, back=None), encoding="utf-8")
-    return lab.paths.index
 
 
-def _stage_table(lab: LabRun) -> str:
+def _stage_table(lab: LabRun) -> Table:
     rows = []
     for record in lab.records.values():
-        facts = ", ".join(f"{k} {esc(v)}" for k, v in record.facts.items())
-        notes = "".join(f"<div>{esc(f)}</div>" for f in record.findings)
+        results: list[Any] = []
+        if record.facts:
+            results.append(", ".join(f"{k} {cell_text(v)}" for k, v in record.facts.items()))
+        results += record.findings
         if record.error:
-            notes += f'<div class="failed">{esc(record.error)}</div>'
-        commands = "".join(f"<div><code>{html.escape(c)}</code></div>" for c in record.commands)
+            results.append(Note(record.error, "failed"))
         rows.append(
-            f'<tr data-testid="stage-{esc(record.name)}"><td>{esc(record.name)}</td>'
-            f'<td class="{esc(record.status)}">{esc(record.status)}</td>'
-            f'<td class="num">{esc(record.seconds)}</td><td>{facts}{notes}</td>'
-            f"<td>{commands}</td></tr>"
+            {
+                "stage": record.name,
+                "status": record.status,
+                "seconds": record.seconds,
+                "results": results,
+                "command": [Code(c) for c in record.commands],
+            }
         )
-    head = "".join(f"<th>{c}</th>" for c in ("stage", "status", "seconds", "results", "command"))
-    return (
-        f'<h2>Stages</h2><table data-testid="stages"><thead><tr>{head}</tr></thead>'
-        f"<tbody>{''.join(rows)}</tbody></table>"
+    return Table(
+        ["stage", "status", "seconds", "results", "command"],
+        rows,
+        testid="stages",
+        class_columns=["status"],
+        row_testid="stage",
+        row_testid_prefix="stage-",
     )

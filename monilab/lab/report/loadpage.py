@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 from pathlib import Path
 from typing import Any
 
-from monilab.lab.report.html import esc, facts_table, link, table, write_page
-from monilab.lab.report.plots import Plot, line_plot
+from monilab.lab.report.charts import line_plot
+from monilab.lab.report.figures import Chart
+from monilab.lab.report.render import Link, Table, cell_text, facts, relative, write_page
 
 RECONCILIATION_KEYS = (
     "sent", "acknowledged", "stored", "missing", "duplicated", "unexpected",
@@ -46,7 +46,7 @@ def _number(text: str) -> float | None:
     return value if value == value else None
 
 
-def load_plots(load_dir: Path, img: Path) -> list[Plot]:
+def load_plots(load_dir: Path, img: Path) -> list[Chart]:
     """Latency percentiles and throughput over the run."""
     history = load_dir / "locust_stats_history.csv"
     if not history.is_file():
@@ -75,7 +75,6 @@ def load_plots(load_dir: Path, img: Path) -> list[Plot]:
 def write_load_page(load_dir: Path, page_path: Path, db_reconciliation: Path | None) -> Path:
     """Write the load page from ``summary.json`` and Locust's CSV history."""
     summary: dict[str, Any] = json.loads((load_dir / "summary.json").read_text("utf-8"))
-    plots = load_plots(load_dir, page_path.parent / "img")
     total = summary.get("total", {})
     personas = [{"persona": name, **stats} for name, stats in summary.get("personas", {}).items()]
     latency = ["requests", "failures", "p50_ms", "p95_ms", "p99_ms"]
@@ -86,34 +85,32 @@ def write_load_page(load_dir: Path, page_path: Path, db_reconciliation: Path | N
         recon.append(
             {"check": "exported database", **json.loads(db_reconciliation.read_text("utf-8"))}
         )
-    html_report = os.path.relpath(load_dir / summary["reports"]["html"], page_path.parent)
-    body = (
-        facts_table(
-            {
-                "run id": summary.get("run_id"),
-                "shape": summary.get("shape"),
-                "peak users": summary.get("peak_users"),
-                "run time (s)": summary.get("run_time_s"),
-                "requests": total.get("requests"),
-                "failures": total.get("failures"),
-                "requests/s": total.get("rps"),
-                "p50 / p95 / p99 (ms)": " / ".join(
-                    esc(total.get(k)) for k in ("p50_ms", "p95_ms", "p99_ms")
-                ),
-            },
-            testid="load-totals",
-        )
-        + f"<p>{link(html_report, 'Locust HTML report', testid='locust-report')}</p>"
-        + "".join(plot.html(page_path.parent) for plot in plots)
-        + "<h2>Reconciliation of acknowledged writes</h2>"
-        + table(recon, ["check", *RECONCILIATION_KEYS], testid="reconciliation")
-        + "<h2>Per persona</h2>"
-        + table(personas, ["persona", *latency], testid="personas")
-        + "<h2>Per endpoint</h2>"
-        + table(
-            summary.get("endpoints", []),
-            ["method", "name", *latency, "rps"],
-            testid="endpoints",
-        )
+    totals = {
+        "run id": summary.get("run_id"),
+        "shape": summary.get("shape"),
+        "peak users": summary.get("peak_users"),
+        "run time (s)": summary.get("run_time_s"),
+        "requests": total.get("requests"),
+        "failures": total.get("failures"),
+        "requests/s": total.get("rps"),
+        "p50 / p95 / p99 (ms)": " / ".join(
+            cell_text(total.get(k)) for k in ("p50_ms", "p95_ms", "p99_ms")
+        ),
+    }
+    return write_page(
+        page_path,
+        "load.html",
+        title="Load (Locust)",
+        totals=facts(totals, testid="load-totals"),
+        locust_report=Link(
+            relative(load_dir / summary["reports"]["html"], page_path.parent),
+            "Locust HTML report",
+            testid="locust-report",
+        ),
+        charts=load_plots(load_dir, page_path.parent / "img"),
+        reconciliation=Table(["check", *RECONCILIATION_KEYS], recon, testid="reconciliation"),
+        personas=Table(["persona", *latency], personas, testid="personas"),
+        endpoints=Table(
+            ["method", "name", *latency, "rps"], summary.get("endpoints", []), testid="endpoints"
+        ),
     )
-    return write_page(page_path, "Load (Locust)", body, back="../index.html")

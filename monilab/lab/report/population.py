@@ -12,8 +12,9 @@ from pathlib import Path
 import pandas as pd
 
 from monilab.contracts.datasets import read_dataset
-from monilab.lab.report.html import esc, table, write_page
-from monilab.lab.report.plots import Plot, bar_plot, box_plot, line_plot
+from monilab.lab.report.charts import bar_plot, box_plot, line_plot
+from monilab.lab.report.figures import Chart
+from monilab.lab.report.render import Code, Section, Table, write_page
 
 NOT_SPENDING = ("savings", "investment")
 """Outflows that move money rather than spend it."""
@@ -76,12 +77,12 @@ def summarize_population(directory: str | Path) -> PopulationSummary:
     )
 
 
-def population_plots(summary: PopulationSummary, img: Path) -> list[Plot]:
+def population_plots(summary: PopulationSummary, img: Path) -> list[Chart]:
     """Spend per persona, category shares, hour and weekday profiles."""
     spend = summary.user_month_spend.merge(summary.users, on="user_id")
     per_user = spend.groupby(["persona", "user_id"])["spend"].median().reset_index()
     groups = {
-        persona: (frame["spend"] / 10_000).tolist()
+        str(persona): (frame["spend"] / 10_000).tolist()
         for persona, frame in per_user.groupby("persona")
     }
     shares = summary.category_spend / summary.category_spend.sum() * 100
@@ -140,25 +141,26 @@ def write_population_page(directory: Path, page_path: Path) -> Path:
         )
     )
     anomalies = [{"kind": k, "rows": int(v)} for k, v in summary.anomalies.items()]
-    body = (
-        f"<p>{esc(len(summary.users))} users, {esc(summary.transactions)} transactions "
-        f"(dataset <code>{esc(directory)}</code>).</p>"
-        + "".join(plot.html(page_path.parent) for plot in plots)
-        + "<h2>Personas</h2>"
-        + table(
-            personas.to_dict("records"),
+    return write_page(
+        page_path,
+        "population.html",
+        title="Population",
+        users=len(summary.users),
+        transactions=summary.transactions,
+        dataset=Code(str(directory)),
+        charts=plots,
+        personas=Table(
             ["persona", "spending_type", "users", "median_month_spend_krw"],
+            [{str(k): v for k, v in row.items()} for row in personas.to_dict("records")],
             testid="personas",
-        )
-        + "<h2>Injected anomalies (ground truth)</h2>"
-        + table(anomalies, ["kind", "rows"], testid="anomalies")
-        + stylized_facts_section(directory)
+        ),
+        anomalies=Table(["kind", "rows"], anomalies, testid="anomalies"),
+        facts=stylized_facts_section(directory),
     )
-    return write_page(page_path, "Population", body, back="../index.html")
 
 
-def stylized_facts_section(directory: Path) -> str:
-    """The realism battery's table (``monilab describe DIR --facts``) as an HTML section."""
+def stylized_facts_section(directory: Path) -> Section:
+    """The realism battery's table (``monilab describe DIR --facts``) as a page section."""
     from calibration.facts import run_facts
     from calibration.facts.report import format_band, format_value
 
@@ -175,9 +177,17 @@ def stylized_facts_section(directory: Path) -> str:
         for r in results
     ]
     inside = sum(r.verdict == "in" for r in results)
-    return (
-        "<h2>Stylized facts (realism)</h2>"
-        f"<p>{inside} of {len(results)} facts inside their reference bands; bands and sources "
-        "in <code>calibration/facts/bands.toml</code> and <code>docs/realism.md</code>.</p>"
-        + table(rows, list(rows[0]), testid="stylized-facts")
+    return Section(
+        "Stylized facts (realism)",
+        before=[
+            (
+                f"{inside} of {len(results)} facts inside their reference bands; bands and "
+                "sources in ",
+                Code("calibration/facts/bands.toml"),
+                " and ",
+                Code("docs/realism.md"),
+                ".",
+            )
+        ],
+        tables=[Table(list(rows[0]), rows, testid="stylized-facts")],
     )

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from monilab.lab.report.check import check_report
-from sim.browser.runner import CHROMIUM
+from sim.browser.options import CHROMIUM
 
 pytestmark = [
     pytest.mark.integration,

@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
+from monilab.lab.report.charts import bar_plot, line_plot
 from monilab.lab.report.check import check_report
-from monilab.lab.report.html import write_page
-from monilab.lab.report.plots import bar_plot, line_plot
-from sim.browser.runner import CHROMIUM
+from monilab.lab.report.render import Link, Section, write_page
+from sim.browser.options import CHROMIUM
 
 needs_chromium = pytest.mark.skipif(
     not CHROMIUM.exists(), reason=f"Chromium not installed at {CHROMIUM} (scripts/setup.sh)"
 )
+
+
+def _page(path: Path, section: Section, *, back: str | None = None) -> Path:
+    return write_page(
+        path, "sections.html", title=path.stem, back=back, intro=[], sections=[section]
+    )
 
 
 def test_a_chart_without_data_is_refused(tmp_path):
@@ -30,10 +38,8 @@ def test_check_passes_a_sound_report_and_screenshots_it(tmp_path):
     plot = bar_plot(
         tmp_path / "report" / "img" / "a.png", ["x", "y"], [1, 2], title="t", xlabel="v"
     )
-    write_page(
-        tmp_path / "report" / "a.html", "A", plot.html(tmp_path / "report"), back="../index.html"
-    )
-    write_page(tmp_path / "index.html", "Index", '<a href="report/a.html">A</a>', back=None)
+    _page(tmp_path / "report" / "a.html", Section("charts", figures=[plot]), back="../index.html")
+    _page(tmp_path / "index.html", Section("pages", before=[(Link("report/a.html", "A"),)]))
     problems, pages = check_report(tmp_path / "index.html", shots=tmp_path / "shots")
     assert problems == []
     assert [p.path.name for p in pages] == ["index.html", "a.html"]
@@ -44,13 +50,14 @@ def test_check_passes_a_sound_report_and_screenshots_it(tmp_path):
 @pytest.mark.integration
 def test_check_finds_dead_links_missing_images_and_empty_charts(tmp_path):
     plot = bar_plot(tmp_path / "report" / "img" / "a.png", ["x"], [1], title="t", xlabel="v")
-    body = (
-        plot.html(tmp_path / "report").replace('data-points="1"', 'data-points="0"')
-        + '<img src="img/gone.png" alt="gone">'
-        + '<a href="missing.html">nowhere</a>'
+    page = _page(
+        tmp_path / "report" / "a.html",
+        Section("charts", figures=[plot], after=[(Link("missing.html", "nowhere"),)]),
+        back="../index.html",
     )
-    write_page(tmp_path / "report" / "a.html", "A", body, back="../index.html")
-    write_page(tmp_path / "index.html", "Index", '<a href="report/a.html">A</a>', back=None)
+    html = page.read_text().replace('data-points="1"', 'data-points="0"')
+    page.write_text(html.replace("</body>", '<img src="img/gone.png" alt="gone"></body>'))
+    _page(tmp_path / "index.html", Section("pages", before=[(Link("report/a.html", "A"),)]))
     (tmp_path / "blank.html").write_text("<html><body></body></html>", encoding="utf-8")
     (tmp_path / "index.html").write_text(
         (tmp_path / "index.html").read_text() + '<a href="blank.html">b</a>', encoding="utf-8"

@@ -6,8 +6,8 @@ import dataclasses
 
 import pytest
 
-from monilab.cli.commands.run import DEMO_CONFIG
 from monilab.contracts.errors import MonilabError
+from monilab.lab.commands.run import DEMO_CONFIG
 from monilab.lab.run import check_stage_plan
 from monilab.lab.runconfig import STAGES, RunConfig, known_keys, load_run_config, parse_override
 
@@ -52,12 +52,12 @@ def test_overrides_are_parsed_as_toml_then_as_text():
         ("[load]\nuserz = 3\n", "unknown key load.userz"),
         ("[lode]\nusers = 3\n", "unknown section [lode]"),
         ('[load]\nusers = "many"\n', "load.users must be int"),
-        ("[load]\nusers = 0\n", "load.users must be >= 1"),
-        ('[load]\nshape = "zigzag"\n', "choose from population, ramp, step, spike"),
-        ('[population]\nstart = "2024-13-01"\n', "must be a date YYYY-MM-DD"),
-        ('[run]\nskip = ["lunch"]\n', "run.skip has 'lunch'"),
+        ("[load]\nusers = 0\n", "load.users must be at least 1"),
+        ('[load]\nshape = "zigzag"\n', "expected one of population, ramp, step, spike"),
+        ('[population]\nstart = "2024-13-01"\n', "population.start: expected a date YYYY-MM-DD"),
+        ('[run]\nskip = ["lunch"]\n', "run.skip 'lunch': expected one of"),
         ("[load\nusers = 3\n", "not valid TOML"),
-        ("[quick.load]\nusers = -1\n", "[quick]: load.users must be >= 1"),
+        ("[quick.load]\nusers = -1\n", "[quick]: load.users must be at least 1"),
     ],
 )
 def test_bad_config_is_one_clear_error_naming_file_and_key(tmp_path, text, message):

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from monilab.lab.appprocess import AppProcess
-from sim.browser.runner import CHROMIUM
+from sim.browser.options import CHROMIUM
 
 
 @pytest.fixture(scope="session")

@@ -33,7 +33,7 @@ def _run(argv: list[str]) -> int:
         (("--agents", "0"), None, "--agents must be at least 1"),
         (("--concurrency", "0"), None, "--concurrency must be at least 1"),
         (("--max-spendings", "-1"), None, "--max-spendings"),
-        (("--timeout-s", "0"), None, "--timeout-s must be positive"),
+        (("--timeout-s", "0"), None, "--timeout-s must be at least 0.1"),
         (("--agents", "x"), None, "invalid int value"),
     ],
 )

@@ -1,1 +1,0 @@
-"""Subcommands of the ``monilab`` CLI, one module each (see :mod:`monilab.cli.main`)."""

@@ -1,0 +1,50 @@
+"""``monilab load``: persona-shaped Locust load on a running Moni app, with reconciliation."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from monilab.lab.commands import Command
+from sim.load.options import LoadOptions
+
+
+def load(options: LoadOptions) -> dict[str, Any] | None:
+    """Run the load session; its summary (None for a worker: its master reports)."""
+    from sim.load.session import run_load_session
+
+    return run_load_session(options)
+
+
+def report(options: LoadOptions, summary: dict[str, Any] | None) -> str:
+    """One line: requests, failures, throughput, p95 and the reconciliation."""
+    if summary is None:
+        return "monilab load: worker finished; the master writes the summary"
+    total = summary["total"]
+    rec = summary.get("reconciliation") or {}
+    return (
+        f"monilab load: {total.get('requests', 0)} requests, {total.get('failures', 0)} failures, "
+        f"{total.get('rps', 0):.1f} req/s, p95 {total.get('p95_ms')} ms; reconciliation "
+        f"missing={rec.get('missing')} duplicated={rec.get('duplicated')} "
+        f"unexpected={rec.get('unexpected')} -> {options.out / 'summary.json'}"
+    )
+
+
+def status(summary: dict[str, Any] | None) -> int:
+    """1 when acknowledged writes were lost, duplicated or unexpected."""
+    rec = (summary or {}).get("reconciliation") or {}
+    return 0 if not rec or rec.get("ok") else 1
+
+
+COMMAND = Command(
+    name="load",
+    help="drive a running app with persona-shaped Locust load",
+    description=(
+        "Run Locust (headless, in its own process) against a Moni app: every Locust user "
+        "replays one agent's decisions; writes Locust's CSV/HTML reports and summary.json "
+        "with latency per endpoint and persona and the reconciliation of writes."
+    ),
+    options=LoadOptions,
+    run=load,
+    report=report,
+    status=status,
+)

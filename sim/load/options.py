@@ -1,0 +1,72 @@
+"""What a load session is asked to do: the one declaration of the load options.
+
+``monilab load`` builds its flags from :class:`LoadOptions`, the lab run's ``[load]`` table
+takes its keys, bounds and defaults from it, and the lab report's "redo" line is
+:func:`~monilab.contracts.options.to_argv` of it. Importing this module is cheap (no Locust).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from monilab.contracts.options import (
+    option,
+    parse_base_url,
+    parse_date,
+    parse_duration,
+    render_duration,
+)
+
+SHAPES = ("population", "ramp", "step", "spike")
+ROLES = ("local", "master", "worker")
+DEFAULT_TIME_SCALE = 3600.0
+"""Simulated seconds per real second: an hour of the agents' day per second of load."""
+
+
+@dataclass(frozen=True)
+class LoadOptions:
+    """Everything ``monilab load`` can be asked to do (see each option's help)."""
+
+    host: str = option(required=True, parse=parse_base_url, help="base URL of the app under load")
+    users: int = option(20, low=1, high=100_000, help="peak concurrent users")
+    spawn_rate: float = option(10.0, low=0.01, high=10_000.0, help="users started per second")
+    run_time: float = option(
+        60.0,
+        low=1.0,
+        high=86_400.0,
+        parse=parse_duration,
+        render=render_duration,
+        help="e.g. 30s, 5m, 1h (default 60s)",
+    )
+    population: Path | None = option(
+        None, group="source", help="a dataset made by monilab generate"
+    )
+    personas: Path | None = option(None, group="source", help="persona file (default: bundled)")
+    plan: Path | None = option(None, group="source", help="a load plan file written earlier")
+    agents: int | None = option(None, low=1, help="agents in the plan (default: 4 x --users)")
+    seed: int = option(7, low=0, help="population seed (default 7)")
+    days: int = option(14, low=1, high=366, help="simulated days of decisions")
+    start: str = option("2024-03-01", parse=parse_date, help="first simulated day")
+    time_scale: float = option(
+        DEFAULT_TIME_SCALE, low=0.001, high=1e7, help="simulated seconds per real second"
+    )
+    max_wait: float = option(10.0, low=0.0, high=3600.0, help="cap on one wait between actions (s)")
+    shape: str = option("population", choices=SHAPES, help="users over time")
+    run_id: str | None = option(None, help="X-Run-Id of the run (default: derived from time)")
+    processes: int = option(0, low=0, high=64, group="dist", help="Locust worker processes here")
+    role: str = option(
+        "local",
+        choices=ROLES,
+        group="dist",
+        const_flags={"master": "--master", "worker": "--worker"},
+        help="be the master of remote workers (--master) or a worker of --master-host",
+    )
+    expect_workers: int = option(1, low=1, high=1024, help="workers a master awaits")
+    master_host: str = option("127.0.0.1", help="the master a worker joins")
+    master_port: int = option(5557, low=1, high=65535, help="the master's port")
+    web: bool = option(False, help="serve Locust's web UI")
+    reconcile: bool = option(
+        True, negate="--no-reconcile", help="skip reading writes back after the run"
+    )
+    out: Path = option(required=True, help="output directory")
