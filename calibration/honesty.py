@@ -24,7 +24,7 @@ import pandas as pd
 from calibration.simulator import Simulator, evaluate_targets, targets_from_simulation
 from calibration.workers import Map
 
-__all__ = ["HeldOutScore", "gap_fraction", "score_held_out"]
+__all__ = ["GapScore", "HeldOutScore", "finite_or_none", "gap_fraction", "score_held_out"]
 
 
 def gap_fraction(loss_default: float, loss_final: float, noise_floor: float) -> float:
@@ -35,19 +35,21 @@ def gap_fraction(loss_default: float, loss_final: float, noise_floor: float) -> 
     return (loss_default - loss_final) / closable
 
 
-@dataclass(frozen=True)
-class HeldOutScore:
-    """One target set scored on the held-out seeds.
+@dataclass(frozen=True, kw_only=True)
+class GapScore:
+    """Defaults and calibrated parameters scored on held-out seeds against a noise floor.
+
+    The common part of :class:`HeldOutScore` (aggregate targets) and
+    :class:`~calibration.reference_scoring.PartScore` (reference microdata).
 
     Attributes:
-        name: Target set name (``fit`` or ``validate``).
+        name: What was scored (a target set or a part of the reference).
         loss_default: Mean loss of the defaults.
         loss_final: Mean loss of the calibrated parameters.
-        noise_floor: Mean loss of the simulator against itself (see module doc).
+        noise_floor: The loss the gap is measured to.
         losses_default: Loss per held-out seed.
         losses_final: Loss per held-out seed.
-        metrics: Per target row: target, default and final simulated values and row losses
-            (means over seeds).
+        metrics: Per row of the score: simulated values, floors and losses (means over seeds).
     """
 
     name: str
@@ -60,25 +62,45 @@ class HeldOutScore:
 
     @property
     def gap_closed(self) -> float:
-        """Fraction of the closable gap closed (NaN if nothing was closable)."""
+        """Fraction of the closable gap closed (NaN if the defaults were within the floor)."""
         return gap_fraction(self.loss_default, self.loss_final, self.noise_floor)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready summary (NaN as None)."""
         return {
-            "loss_default": _num(self.loss_default),
-            "loss_final": _num(self.loss_final),
-            "noise_floor": _num(self.noise_floor),
-            "gap_before": _num(self.loss_default - self.noise_floor),
-            "gap_after": _num(self.loss_final - self.noise_floor),
-            "fraction_of_closable_gap_closed": _num(self.gap_closed),
+            "loss_default": finite_or_none(self.loss_default),
+            "loss_final": finite_or_none(self.loss_final),
+            "noise_floor": finite_or_none(self.noise_floor),
+            **self._floor_details(),
+            "gap_before": finite_or_none(self.loss_default - self.noise_floor),
+            "gap_after": finite_or_none(self.loss_final - self.noise_floor),
+            "fraction_of_closable_gap_closed": finite_or_none(self.gap_closed),
             "losses_default": self.losses_default,
             "losses_final": self.losses_final,
+            **self._metric_details(),
             "metrics": [
-                {k: (_num(v) if isinstance(v, float) else v) for k, v in row.items()}
+                {k: (finite_or_none(v) if isinstance(v, float) else v) for k, v in row.items()}
                 for row in self.metrics.to_dict(orient="records")
             ],
         }
+
+    def _floor_details(self) -> dict[str, Any]:
+        """Summary keys after ``noise_floor`` (what kind of floor it is)."""
+        return {}
+
+    def _metric_details(self) -> dict[str, Any]:
+        """Summary keys before ``metrics`` (headline metrics, flags)."""
+        return {}
+
+
+@dataclass(frozen=True, kw_only=True)
+class HeldOutScore(GapScore):
+    """One target set scored on the held-out seeds.
+
+    ``name`` is ``fit`` or ``validate``; ``noise_floor`` the mean loss of the simulator
+    against itself (see module doc); ``metrics`` per target row: target, default and final
+    simulated values and row losses (means over seeds).
+    """
 
 
 def score_held_out(
@@ -130,5 +152,6 @@ def _metrics(default: list[pd.DataFrame], final: list[pd.DataFrame]) -> pd.DataF
     return out
 
 
-def _num(x: float) -> float | None:
+def finite_or_none(x: float | None) -> float | None:
+    """``x`` as a float for JSON, None when it is missing, NaN or infinite."""
     return None if x is None or not math.isfinite(x) else float(x)

@@ -37,7 +37,7 @@ import pandas as pd
 from calibration.battery import BatteryConfig, run_battery
 from calibration.battery_loss import BatteryLoss, first_users, slim
 from calibration.frames import WEEKDAYS, time_known, timestamps, user_months
-from calibration.honesty import gap_fraction
+from calibration.honesty import GapScore, finite_or_none
 from calibration.simulator import Simulator
 from calibration.workers import Map
 
@@ -76,34 +76,16 @@ def sample_profile(transactions: pd.DataFrame, *, relative: bool = False) -> dic
     }
 
 
-@dataclass
-class PartScore:
+@dataclass(frozen=True, kw_only=True)
+class PartScore(GapScore):
     """One part of the reference (fit or held-out) scored on the fresh seeds.
 
-    Attributes:
-        name: ``fit`` or ``held_out``.
-        loss_default: Mean objective loss of the defaults.
-        loss_final: Mean objective loss of the final parameters.
-        noise_floor: The floor the gap is measured to (see module doc).
-        floor_kind: ``synthetic`` or ``reference``.
-        losses_default: Loss per seed.
-        losses_final: Loss per seed.
-        metrics: Per metric: default, final, floors, tolerance, flag (see module doc).
+    ``name`` is ``fit`` or ``held_out``; ``noise_floor`` the floor the gap is measured to
+    and ``floor_kind`` which one it is (``synthetic`` or ``reference``, see module doc);
+    ``metrics`` per metric: default, final, floors, tolerance, flag.
     """
 
-    name: str
-    loss_default: float
-    loss_final: float
-    noise_floor: float
     floor_kind: str
-    losses_default: list[float]
-    losses_final: list[float]
-    metrics: pd.DataFrame
-
-    @property
-    def gap_closed(self) -> float:
-        """Fraction of the closable gap closed (NaN if the defaults were within the floor)."""
-        return gap_fraction(self.loss_default, self.loss_final, self.noise_floor)
 
     def auc(self, model: str) -> dict[str, float]:
         """C2ST AUC of ``model`` (``logistic``/``gbm``): default, final and floors."""
@@ -119,24 +101,16 @@ class PartScore:
             for m, b in zip(frame["metric"], frame["basis"], strict=True)
         ]
 
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready summary (NaN as None)."""
+    def _floor_details(self) -> dict[str, Any]:
+        return {"floor_kind": self.floor_kind}
+
+    def _metric_details(self) -> dict[str, Any]:
         return {
-            "loss_default": _num(self.loss_default),
-            "loss_final": _num(self.loss_final),
-            "noise_floor": _num(self.noise_floor),
-            "floor_kind": self.floor_kind,
-            "gap_before": _num(self.loss_default - self.noise_floor),
-            "gap_after": _num(self.loss_final - self.noise_floor),
-            "fraction_of_closable_gap_closed": _num(self.gap_closed),
-            "losses_default": self.losses_default,
-            "losses_final": self.losses_final,
-            "c2st_auc": {m: _nums(self.auc(m)) for m in ("logistic", "gbm")},
+            "c2st_auc": {
+                m: {k: finite_or_none(v) for k, v in self.auc(m).items()}
+                for m in ("logistic", "gbm")
+            },
             "worse_beyond_floor": self.flagged(),
-            "metrics": [
-                {k: (_num(v) if isinstance(v, float) else v) for k, v in row.items()}
-                for row in self.metrics.to_dict(orient="records")
-            ],
         }
 
 
@@ -320,11 +294,3 @@ def _metric_table(
     worse = table["final"] - table["default"]
     table["worse_beyond_floor"] = (~table["in_objective"]) & (worse > table["tolerance"])
     return table
-
-
-def _num(x: float | None) -> float | None:
-    return None if x is None or not math.isfinite(x) else float(x)
-
-
-def _nums(values: dict[str, float]) -> dict[str, float | None]:
-    return {k: _num(v) for k, v in values.items()}

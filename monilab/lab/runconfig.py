@@ -22,10 +22,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, get_type_hints
 
+import tomli_w
+
 from monilab.contracts.errors import MonilabError, read_toml
 from monilab.contracts.options import check_value, option, option_like, parse_date, spec_of
+from monilab.lab.commands.calibrate import CalibrateOptions
+from monilab.lab.commands.generate import GenerateOptions
+from monilab.lab.commands.train import TrainOptions
 from sim.browser.options import BrowseOptions
-from sim.load.options import DEFAULT_TIME_SCALE, LoadOptions
+from sim.load.options import LoadOptions
+from sim.plan.shapes import DEFAULT_TIME_SCALE
 
 STAGES: tuple[str, ...] = (
     "generate",
@@ -38,8 +44,6 @@ STAGES: tuple[str, ...] = (
     "calibrate",
 )
 """The lab run's stages, in order (the report is always written at the end)."""
-
-SAMPLERS = ("cmaes", "tpe", "nelder-mead")
 
 
 def _spec(default: Any, low: float | None = None, high: float | None = None, **kw: Any) -> Any:
@@ -62,14 +66,14 @@ class RunSection:
 
 @dataclass(frozen=True)
 class PopulationSection:
-    """The labelled synthetic population (``monilab generate``)."""
+    """The labelled synthetic population (``monilab generate``; bounds from its options)."""
 
-    users: int = _spec(2000, 1, 10_000_000)
-    days: int = _spec(180, 1, 3660)
-    start: str = _spec("2024-01-01", date=True)
+    users: int = option_like(GenerateOptions, "users", 2000)
+    days: int = option_like(GenerateOptions, "days", 180)
+    start: str = option_like(GenerateOptions, "start", "2024-01-01")
     personas: str = _spec("", help="persona TOML ('' = bundled)")
-    workers: int = _spec(2, 1, 64)
-    anomaly_rate: float = _spec(0.01, 0.0, 0.5)
+    workers: int = option_like(GenerateOptions, "workers", 2)
+    anomaly_rate: float = option_like(GenerateOptions, "anomaly_rate", 0.01)
 
 
 @dataclass(frozen=True)
@@ -110,11 +114,11 @@ class BrowserSection:
 
 @dataclass(frozen=True)
 class ModelsSection:
-    """Type, anomaly and forecast models (``monilab train``) on the population."""
+    """Type, anomaly and forecast models (``monilab train``; bounds from its options)."""
 
-    trees: int = _spec(100, 1, 10_000)
-    test_weeks: int = _spec(4, 1, 52)
-    hourly_users: int = _spec(200, 0, 1_000_000)
+    trees: int = option_like(TrainOptions, "trees", 100)
+    test_weeks: int = option_like(TrainOptions, "test_weeks", 4)
+    hourly_users: int = option_like(TrainOptions, "hourly_users", 200)
     eval_users: int = _spec(
         500, 0, 1_000_000, help="users of another seed's population to test on (0 = none)"
     )
@@ -122,15 +126,15 @@ class ModelsSection:
 
 @dataclass(frozen=True)
 class CalibrationSection:
-    """Fit the personas to aggregate targets (``monilab calibrate``)."""
+    """Fit the personas to aggregate targets (``monilab calibrate``; bounds from its options)."""
 
     targets: str = _spec("", help="aggregate targets CSV ('' = bundled Seoul coffee 2024)")
     validate: str = _spec("", help="held-out aggregate targets CSV ('' = none)")
-    budget: int = _spec(60, 1, 100_000)
-    jobs: int = _spec(2, 1, 64)
-    users: int = _spec(1000, 1, 1_000_000)
-    days: int = _spec(30, 1, 3660)
-    sampler: str = _spec("cmaes", choices=SAMPLERS)
+    budget: int = option_like(CalibrateOptions, "budget", 60)
+    jobs: int = option_like(CalibrateOptions, "jobs", 2)
+    users: int = option_like(CalibrateOptions, "users", 1000)
+    days: int = option_like(CalibrateOptions, "days", 30)
+    sampler: str = option_like(CalibrateOptions, "sampler", "cmaes")
 
 
 @dataclass(frozen=True)
@@ -151,22 +155,19 @@ class RunConfig:
 
     def to_toml(self) -> str:
         """The configuration as a TOML document that :func:`load_run_config` reads back."""
-        lines: list[str] = []
-        for section, values in self.to_dict().items():
-            lines.append(f"[{section}]")
-            lines += [f"{key} = {_toml_value(value)}" for key, value in values.items()]
-            lines.append("")
-        return "\n".join(lines)
+        return tomli_w.dumps(self.to_dict())
 
 
-def _toml_value(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, str):
-        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
-    if isinstance(value, list):
-        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
-    return repr(value)
+def shared_settings(section: Any, options: type) -> dict[str, Any]:
+    """The settings of a config section that ``options`` has under the same name.
+
+    A stage builds a command's options from them plus what only the run knows (paths, seed,
+    run id); the values were checked against the same bounds (:func:`option_like`).
+    """
+    names = {f.name for f in dataclasses.fields(options)}
+    return {
+        f.name: getattr(section, f.name) for f in dataclasses.fields(section) if f.name in names
+    }
 
 
 def _sections() -> dict[str, type]:

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from monilab.contracts.options import check_options
 from monilab.lab.commands import command
+from monilab.lab.runconfig import shared_settings
 from sim.browser.options import CHROMIUM, BrowseOptions
 from sim.load.options import LoadOptions
 from target_app.options import ServeOptions
@@ -61,13 +62,8 @@ def generate(run: LabRun) -> StageOutcome:
 
     cfg, out = run.config.population, StageOutcome()
     options = GenerateOptions(
-        users=cfg.users,
-        days=cfg.days,
-        start=cfg.start,
+        **shared_settings(cfg, GenerateOptions) | {"personas": str(run.personas)},
         seed=run.config.run.seed,
-        personas=str(run.personas),
-        workers=cfg.workers,
-        anomaly_rate=cfg.anomaly_rate,
         out=run.paths.population,
         overwrite=True,
     )
@@ -116,22 +112,20 @@ def serve(run: LabRun) -> StageOutcome:
 def load(run: LabRun) -> StageOutcome:
     """Persona-shaped Locust load on the app, reconciled through its API."""
     cfg, out = run.config.load, StageOutcome()
-    source: dict[str, Any] = {"personas": run.personas, "days": cfg.days, "start": cfg.start}
+    settings = shared_settings(cfg, LoadOptions)
     if run.paths.population.joinpath("manifest.json").is_file():
-        source = {"population": run.paths.population}
+        settings = {k: v for k, v in settings.items() if k not in ("days", "start")}
+        settings["population"] = run.paths.population
+    else:
+        settings["personas"] = run.personas
     options = LoadOptions(
+        **settings,
         host=run.app_url(),
-        users=cfg.users,
-        spawn_rate=cfg.spawn_rate,
         run_time=cfg.run_time_s,
-        shape=cfg.shape,
-        time_scale=cfg.time_scale,
         max_wait=cfg.max_wait_s,
         seed=run.config.run.seed,
         run_id=run.load_run_id,
-        processes=cfg.processes,
         out=run.paths.load,
-        **source,
     )
     summary = execute("load", options, out) or {}
     total, rec = summary.get("total", {}), summary.get("reconciliation", {})
@@ -158,16 +152,12 @@ def browse(run: LabRun) -> StageOutcome:
     """Real Chromium journeys for a sample of agents."""
     cfg, out = run.config.browser, StageOutcome()
     options = BrowseOptions(
+        **shared_settings(cfg, BrowseOptions) | {"chromium": Path(cfg.chromium or CHROMIUM)},
         host=run.app_url(),
-        agents=cfg.agents,
-        concurrency=cfg.concurrency,
         personas=run.personas,
         seed=run.config.run.seed,
         run_id=run.browse_run_id,
-        max_spendings=cfg.max_spendings,
-        timeout_s=cfg.timeout_s,
         out=run.paths.browser,
-        chromium=Path(cfg.chromium) if cfg.chromium else CHROMIUM,
     )
     summary = execute("browse", options, out)
     journeys = summary["journeys"]
@@ -223,13 +213,11 @@ def train(run: LabRun) -> StageOutcome:
     cfg, out = run.config.models, StageOutcome()
     other_seed = run.paths.population_eval
     options = TrainOptions(
+        **shared_settings(cfg, TrainOptions),
         data=run.paths.population,
         out=run.paths.models,
         eval_data=other_seed if other_seed.joinpath("manifest.json").is_file() else None,
         seed=run.config.run.seed,
-        trees=cfg.trees,
-        test_weeks=cfg.test_weeks,
-        hourly_users=cfg.hourly_users,
     )
     metrics = execute("train", options, out).metrics
     out.facts = headline_metrics(metrics)
@@ -263,15 +251,12 @@ def calibrate(run: LabRun) -> StageOutcome:
     from monilab.lab.commands.calibrate import CalibrateOptions
 
     cfg, out = run.config.calibration, StageOutcome()
+    settings = shared_settings(cfg, CalibrateOptions)
+    settings["targets"] = Path(cfg.targets or bundled_targets("seoul_coffee_2024"))
+    settings["validate"] = Path(cfg.validate) if cfg.validate else None
     options = CalibrateOptions(
+        **settings,
         personas=run.personas,
-        targets=Path(cfg.targets or bundled_targets("seoul_coffee_2024")),
-        validate=Path(cfg.validate) if cfg.validate else None,
-        budget=cfg.budget,
-        jobs=cfg.jobs,
-        users=cfg.users,
-        days=cfg.days,
-        sampler=cfg.sampler,
         seed=run.config.run.seed,
         out=run.paths.calibration,
         no_resume=True,

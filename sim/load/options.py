@@ -17,11 +17,9 @@ from monilab.contracts.options import (
     parse_duration,
     render_duration,
 )
+from sim.plan.shapes import DEFAULT_TIME_SCALE, SHAPES
 
-SHAPES = ("population", "ramp", "step", "spike")
 ROLES = ("local", "master", "worker")
-DEFAULT_TIME_SCALE = 3600.0
-"""Simulated seconds per real second: an hour of the agents' day per second of load."""
 
 
 @dataclass(frozen=True)

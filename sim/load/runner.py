@@ -48,13 +48,13 @@ class LoadRun:
     plan: Path
     out: Path
     run_id: str
+    max_wait: float
     role: str = "local"
     processes: int = 0
     expect_workers: int = 1
     master_host: str = "127.0.0.1"
     master_port: int = 5557
     web: bool = False
-    max_wait: float = 30.0
     extra_args: Sequence[str] = field(default_factory=tuple)
 
     @property

@@ -21,7 +21,7 @@ from locust.runners import MasterRunner, WorkerRunner
 from sim.locustfiles.actions import MoniApi
 from sim.plan.records import read_plan
 from sim.plan.replay import AgentLeases, AgentReplay
-from sim.plan.shapes import ShapeSpec, parse_activity, users_at
+from sim.plan.shapes import DEFAULT_TIME_SCALE, ShapeSpec, parse_activity, users_at
 from sim.reconcile.ledger import Ledger, append_lines
 
 LEDGER_MESSAGE = "monilab_ledger"
@@ -40,7 +40,7 @@ def _add_arguments(parser: Any) -> None:
     group.add_argument("--monilab-peak-users", type=int, default=1)
     group.add_argument("--monilab-spawn-rate", type=float, default=1.0)
     group.add_argument("--monilab-run-time", type=float, default=10.0)
-    group.add_argument("--monilab-time-scale", type=float, default=3600.0)
+    group.add_argument("--monilab-time-scale", type=float, default=DEFAULT_TIME_SCALE)
     group.add_argument("--monilab-start-hour", type=float, default=8.0)
     group.add_argument("--monilab-max-wait", type=float, default=30.0)
     group.add_argument("--monilab-activity", default="", help="24 hourly activity levels")

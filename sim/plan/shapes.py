@@ -19,6 +19,9 @@ from dataclasses import dataclass
 
 SHAPES = ("population", "ramp", "step", "spike")
 
+DEFAULT_TIME_SCALE = 3600.0
+"""Simulated seconds per real second: an hour of the agents' day per second of load."""
+
 
 @dataclass(frozen=True)
 class ShapeSpec:
@@ -40,7 +43,7 @@ class ShapeSpec:
     spawn_rate: float
     run_time: float
     hourly_activity: Sequence[float] = ()
-    time_scale: float = 3600.0
+    time_scale: float = DEFAULT_TIME_SCALE
     start_hour: float = 8.0
     steps: int = 4
 

@@ -12,7 +12,7 @@ import datetime as dt
 from dataclasses import dataclass, field, fields
 from typing import Any
 
-from sqlalchemy import bindparam, extract, func, select
+from sqlalchemy import extract, func, select
 from sqlalchemy.orm import Session
 
 from target_app.models import Spending, now_kst
@@ -22,7 +22,7 @@ from target_app.services.common import (
     add_months,
     month_bounds,
 )
-from target_app.services.spendings import latest_spent_at
+from target_app.services.spendings import OUTFLOWS, latest_spent_at
 from target_app.validation import Field, Spec
 
 MONTHS = 12
@@ -50,24 +50,18 @@ class Analysis:
 
 
 _C = Spending.__table__.c
-_OUTFLOWS = (
-    _C.user_id == bindparam("user_id"),
-    _C.direction == "out",
-    _C.spent_at >= bindparam("start"),
-    _C.spent_at < bindparam("end"),
-)
 _YEAR, _MONTH = extract("year", _C.spent_at), extract("month", _C.spent_at)
 _DOW, _HOUR = extract("dow", _C.spent_at), extract("hour", _C.spent_at)  # dow 0 is Sunday
 
 # Core statements built once (memoized cache keys): outflow sums and counts grouped in SQL.
 _BY_MONTH = (
     select(_YEAR, _MONTH, func.sum(_C.amount), func.count())
-    .where(*_OUTFLOWS)
+    .where(*OUTFLOWS)
     .group_by(_YEAR, _MONTH)
 )
-_BY_CATEGORY = select(_C.category, func.sum(_C.amount)).where(*_OUTFLOWS).group_by(_C.category)
+_BY_CATEGORY = select(_C.category, func.sum(_C.amount)).where(*OUTFLOWS).group_by(_C.category)
 _BY_DOW_HOUR = (
-    select(_DOW, _HOUR, func.sum(_C.amount), func.count()).where(*_OUTFLOWS).group_by(_DOW, _HOUR)
+    select(_DOW, _HOUR, func.sum(_C.amount), func.count()).where(*OUTFLOWS).group_by(_DOW, _HOUR)
 )
 
 

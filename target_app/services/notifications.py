@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from target_app.errors import NotFound
 from target_app.models import Notification, Spending, now_kst, table_of
 from target_app.services.common import CATEGORY_LABELS, MAX_ID, iso, iso_date
-from target_app.services.spendings import latest_spent_at
+from target_app.services.spendings import OUTFLOWS, latest_spent_at
 from target_app.validation import Field, Spec
 
 HISTORY_DAYS = 90
@@ -56,12 +56,7 @@ _COLUMNS = (_N.id, _N.day, _N.kind, _N.message, _N.created_at, _N.read_at)
 _SENT = select(_N.id).where(
     _N.user_id == bindparam("user_id"), _N.day == bindparam("day"), _N.kind == "anomaly"
 )
-_OUTFLOWS = select(_S.spent_at, _S.category, _S.amount).where(
-    _S.user_id == bindparam("user_id"),
-    _S.direction == "out",
-    _S.spent_at >= bindparam("start"),
-    _S.spent_at < bindparam("end"),
-)
+_OUTFLOWS = select(_S.spent_at, _S.category, _S.amount).where(*OUTFLOWS)
 _INSERT = insert(table_of(Notification))
 _NEWEST_FIRST = (_N.day.desc(), _N.id.desc())
 _LIST = select(*_COLUMNS).where(_N.user_id == bindparam("user_id"))

@@ -129,6 +129,13 @@ _INSERT = insert(_TABLE).returning(*_COLUMNS, sort_by_parameter_order=True)
 _ORDER = (_C.spent_at.desc(), _C.id.desc())
 
 _LATEST = select(func.max(_C.spent_at)).where(_C.user_id == bindparam("user_id"))
+OUTFLOWS = (
+    _C.user_id == bindparam("user_id"),
+    _C.direction == "out",
+    _C.spent_at >= bindparam("start"),
+    _C.spent_at < bindparam("end"),
+)
+"""Where-conditions of a user's outflows in ``[start, end)`` (binds user_id, start, end)."""
 
 SpendingRow = Row[*tuple[Any, ...]]
 """A stored spending as read by this module; its attributes are :class:`Spending`'s columns."""

@@ -38,14 +38,20 @@ def _populate(client, alice) -> None:
     )
 
 
-def test_export_round_trips_into_the_contracts(app, client, alice, tmp_path):
-    _populate(client, alice)
-    out = tmp_path / "dataset"
-    manifest = export_dataset(
+def _export(app, out, **options):
+    """Export the test app's database and request log to ``out``; returns the manifest."""
+    return export_dataset(
         out,
         database_url=app.config["DATABASE_URL"],
         request_log_dir=app.config["REQUEST_LOG_DIR"],
+        **options,
     )
+
+
+def test_export_round_trips_into_the_contracts(app, client, alice, tmp_path):
+    _populate(client, alice)
+    out = tmp_path / "dataset"
+    manifest = _export(app, out)
     dataset = read_dataset(out)
     users, txns, events = (dataset.table(name) for name in ("users", "transactions", "events"))
     for name, table in (("users", users), ("transactions", txns), ("events", events)):
@@ -67,11 +73,7 @@ def test_export_round_trips_into_the_contracts(app, client, alice, tmp_path):
 def test_export_splits_events_by_source_and_joins_them_to_personas(app, client, alice, tmp_path):
     _populate(client, alice)
     out = tmp_path / "dataset"
-    export_dataset(
-        out,
-        database_url=app.config["DATABASE_URL"],
-        request_log_dir=app.config["REQUEST_LOG_DIR"],
-    )
+    _export(app, out)
     dataset = read_dataset(out)
     assert {"source=browser", "source=locust"} <= set(dataset.partitions("events"))
     locust = dataset.frame("events", partition="source=locust")
@@ -93,13 +95,7 @@ def open_log_lines(app):
 def test_export_keeps_one_run_and_streams_in_chunks(app, client, alice, tmp_path):
     _populate(client, alice)
     out = tmp_path / "run-a"
-    manifest = export_dataset(
-        out,
-        database_url=app.config["DATABASE_URL"],
-        request_log_dir=app.config["REQUEST_LOG_DIR"],
-        run_id="run-a",
-        chunk_rows=1,
-    )
+    manifest = _export(app, out, run_id="run-a", chunk_rows=1)
     assert manifest["tables"]["users"]["rows"] == 1
     assert manifest["tables"]["transactions"]["rows"] == 2
     assert len(manifest["tables"]["transactions"]["files"]) == 2  # one part per chunk

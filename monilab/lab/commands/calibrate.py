@@ -12,12 +12,13 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from monilab.contracts.options import option, parse_date
 from monilab.lab.commands import Command
 
 if TYPE_CHECKING:
+    from calibration.objectives.base import Objective
     from calibration.result import (
         CalibrationResult,
         ReferenceCalibrationResult,
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
     from calibration.simulator import Simulator
 
 SAMPLERS = ("cmaes", "tpe", "nelder-mead")
+R = TypeVar("R", bound="CalibrationResult")
 
 
 @dataclass(frozen=True)
@@ -161,28 +163,13 @@ def _targets_line(result: TargetsCalibrationResult) -> str:
 def _run_targets(
     options: CalibrateOptions, simulator: Simulator
 ) -> tuple[TargetsCalibrationResult, dict[str, Any]]:
-    from calibration.loop import calibrate
     from calibration.objectives.targets import TargetsObjective
     from calibration.targets import load_targets
 
     assert options.targets is not None  # checked by calibrate_personas
     targets = load_targets(options.targets)
     validate = load_targets(options.validate) if options.validate else None
-    options.out.mkdir(parents=True, exist_ok=True)
-    result = calibrate(
-        simulator,
-        TargetsObjective(targets, validate=validate),
-        out_dir=options.out,
-        budget=options.budget,
-        seed=options.seed,
-        sampler=options.sampler,
-        jobs=options.jobs,
-        params=options.params or None,
-        space=options.space or "full",
-        sigma0=options.sigma0,
-        resume=not options.no_resume,
-        progress=True,
-    )
+    result = _search(options, simulator, TargetsObjective(targets, validate=validate))
     inputs = {
         "personas": str(options.personas),
         "targets": str(options.targets),
@@ -195,7 +182,6 @@ def _run_microdata(
     options: CalibrateOptions, simulator: Simulator
 ) -> tuple[ReferenceCalibrationResult, dict[str, Any]]:
     from calibration.adapters import load_dataset_reference, load_microdata
-    from calibration.loop import calibrate
     from calibration.objectives.reference import ReferenceObjective
 
     assert options.reference is not None  # checked by _check_reference
@@ -206,21 +192,8 @@ def _run_microdata(
         reference = load_microdata(
             options.mapping, options.reference, users_path=options.reference_users
         )
-    options.out.mkdir(parents=True, exist_ok=True)
-    result = calibrate(
-        simulator,
-        ReferenceObjective(reference, held_out_fraction=options.held_out),
-        out_dir=options.out,
-        budget=options.budget,
-        seed=options.seed,
-        sampler=options.sampler,
-        jobs=options.jobs,
-        params=options.params or None,
-        space=options.space or "grouped",
-        sigma0=options.sigma0,
-        resume=not options.no_resume,
-        progress=True,
-    )
+    objective = ReferenceObjective(reference, held_out_fraction=options.held_out)
+    result = _search(options, simulator, objective)
     inputs = {
         "personas": str(options.personas),
         "reference": str(options.reference),
@@ -230,6 +203,28 @@ def _run_microdata(
         "excluded_rows": reference.excluded,
     }
     return result, inputs
+
+
+def _search(options: CalibrateOptions, simulator: Simulator, objective: Objective[Any, R]) -> R:
+    """The calibration of ``simulator`` to ``objective`` with the search settings of ``options``
+    (the space defaults to the objective's: full for targets, grouped for a reference)."""
+    from calibration.loop import calibrate
+
+    options.out.mkdir(parents=True, exist_ok=True)
+    return calibrate(
+        simulator,
+        objective,
+        out_dir=options.out,
+        budget=options.budget,
+        seed=options.seed,
+        sampler=options.sampler,
+        jobs=options.jobs,
+        params=options.params or None,
+        space=options.space,
+        sigma0=options.sigma0,
+        resume=not options.no_resume,
+        progress=True,
+    )
 
 
 def _share(fraction: float | None) -> str:

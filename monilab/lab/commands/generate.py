@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -45,19 +46,9 @@ def generate(options: GenerateOptions) -> dict[str, Any]:
     """Generate the dataset; returns its manifest."""
     from sim.agents.generate import generate_dataset
 
-    return generate_dataset(
-        options.out,
-        users=options.users,
-        days=options.days,
-        start=options.start,
-        seed=options.seed,
-        personas=options.personas,
-        workers=options.workers,
-        anomaly_rate=options.anomaly_rate,
-        shard_size=options.shard_size,
-        overwrite=options.overwrite,
-        progress=False if options.no_progress else None,
-    )
+    arguments = dataclasses.asdict(options)
+    no_progress = arguments.pop("no_progress")
+    return generate_dataset(**arguments, progress=False if no_progress else None)
 
 
 def report(options: GenerateOptions, manifest: dict[str, Any]) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from functools import partial
 
 import pandas as pd
 
@@ -41,22 +42,10 @@ def test_missing_fields_fall_back_or_stay_null() -> None:
 
 
 def test_events_rows_fit_the_contract() -> None:
-    ts = dt.datetime(2024, 3, 1, 9)
-    full = timing_event(
-        timing_from_entry(ENTRY),
-        ts=ts,
-        run_id="r",
-        agent_id="a",
-        page="home",
-        route="/",
-        status=200,
-        elapsed_ms=300.0,
-    )
-    bare = timing_event(
+    event = partial(timing_event, ts=dt.datetime(2024, 3, 1, 9), run_id="r", agent_id="a")
+    full = event(timing_from_entry(ENTRY), page="home", route="/", status=200, elapsed_ms=300.0)
+    bare = event(
         PageTiming(),
-        ts=ts,
-        run_id="r",
-        agent_id="a",
         page="unknown",
         route="<unmatched>",
         status=404,
