@@ -52,6 +52,9 @@ TXN_KEYS = ("txn_id", "user_id", "ts", "day", "category", "amount", "merchant")
 class _PastWindow(BaseIndexer):
     """Rolling window over the rows before each row within its group: ``[start, i)``."""
 
+    start: np.ndarray
+    """Each row's first row of its group (set by ``BaseIndexer`` from ``start=``)."""
+
     def get_window_bounds(
         self,
         num_values: int = 0,
@@ -117,7 +120,7 @@ def _text_codes(column: pd.Series) -> np.ndarray:
     """Codes of a Categorical text column where missing and empty text share one code."""
     codes = column.cat.codes.to_numpy().astype(np.int64)
     categories = column.cat.categories
-    empty = categories.get_indexer([""])[0]
+    empty = categories.get_indexer(pd.Index([""]))[0]
     return np.where(codes < 0, empty if empty >= 0 else len(categories), codes)
 
 
@@ -325,12 +328,12 @@ def overspend_message(category: str, excess: float) -> str:
 
 def overspend_messages(category: pd.Series, excess: pd.Series) -> np.ndarray:
     """:func:`overspend_message` of many alerts (only the large ones are formatted one by one)."""
-    category = category.astype(str).to_numpy(dtype=object)
-    excess = excess.to_numpy(float)
-    big = excess >= BIG_EXCESS
-    out = "어제 " + category + "에서 평소보다 소비가 높았어요"
-    amounts = np.array([f"{round(e):,}" for e in excess[big]], dtype=object)
-    out[big] = "어제 " + category[big] + "에서 " + amounts + "원만큼 과소비가 발생했어요 T.T"
+    names = category.astype(str).to_numpy(dtype=object)
+    won = excess.to_numpy(float)
+    big = won >= BIG_EXCESS
+    out = "어제 " + names + "에서 평소보다 소비가 높았어요"
+    amounts = np.array([f"{round(e):,}" for e in won[big]], dtype=object)
+    out[big] = "어제 " + names[big] + "에서 " + amounts + "원만큼 과소비가 발생했어요 T.T"
     return out
 
 
@@ -377,7 +380,8 @@ def notifications(cells: pd.DataFrame) -> pd.DataFrame:
 def kind_counts(kind: pd.Series) -> dict[str, int]:
     """Notifications per kind family (``overspend:<category>`` counts as ``overspend``)."""
     counts = kind.value_counts()  # a few distinct kinds: split those, not every row
-    return counts.groupby(counts.index.astype(str).str.split(":").str[0]).sum().to_dict()
+    families = counts.groupby(counts.index.astype(str).str.split(":").str[0]).sum()
+    return {str(family): int(n) for family, n in families.items()}
 
 
 def monthly_top_risky(scored: pd.DataFrame, top: int = 10) -> pd.DataFrame:

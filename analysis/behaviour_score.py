@@ -119,7 +119,7 @@ def explain(scorer: BehaviourScore, features: pd.DataFrame) -> list[dict[str, An
             "user_id": user,
             "score": round(float(score[user])),
             "contributions": [
-                {"feature": k, "value": float(inputs.at[user, k]), "points": round(float(v), 1)}
+                {"feature": k, "value": float(inputs[k].at[user]), "points": round(float(v), 1)}
                 for k, v in parts.loc[user].sort_values(ascending=False).items()
             ],
         }

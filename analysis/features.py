@@ -8,6 +8,8 @@ modified in place.
 
 from __future__ import annotations
 
+from typing import Literal
+
 import numpy as np
 import pandas as pd
 
@@ -88,7 +90,9 @@ def hour_of_day(ts: pd.Series) -> np.ndarray:
 
 
 def sorted_lookup(
-    keys: np.ndarray, queries: np.ndarray, sides: tuple[str, ...] = ("left",)
+    keys: np.ndarray,
+    queries: np.ndarray,
+    sides: tuple[Literal["left", "right"], ...] = ("left",),
 ) -> list[np.ndarray]:
     """``np.searchsorted(keys, queries, side)`` for each side, looking the queries up in
     sorted order (cache-friendly on millions of queries; the same result)."""
@@ -176,9 +180,9 @@ def user_features(tx: pd.DataFrame) -> pd.DataFrame:
 
 def _by_code(values: pd.Series, users: np.ndarray) -> pd.Series:
     """A per-code result as a Series on the user ids (NaN for users without rows)."""
-    out = pd.Series(np.nan, index=pd.Index(users, name="user_id"))
-    out.iloc[values.index.to_numpy()] = values.to_numpy()
-    return out
+    out = np.full(len(users), np.nan)
+    out[values.index.to_numpy()] = values.to_numpy()
+    return pd.Series(out, index=pd.Index(users, name="user_id"))
 
 
 def _weekly_volatility(
@@ -285,7 +289,8 @@ def weekly_category(tx: pd.DataFrame, last_ts: pd.Timestamp | None = None) -> pd
             "user_id": np.repeat(users[u], n_cat),
             "week": np.repeat(_as_day(weeks[w]), n_cat),
             "category": pd.Categorical.from_codes(
-                np.tile(np.arange(n_cat, dtype=np.int8), len(u)), categories=list(CONSUMPTION)
+                np.tile(np.arange(n_cat, dtype=np.int8), len(u)),
+                categories=pd.Index(list(CONSUMPTION)),
             ),
             "amount": dense[u, w].ravel(),
         }

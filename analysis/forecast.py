@@ -39,6 +39,8 @@ FEATURES: tuple[str, ...] = (
     "week_of_year",
     "month",
 )
+LEARNING_RATE = 0.05
+"""Shrinkage of every boosted stage (LightGBM and XGBoost alike)."""
 BASELINES = {"last_week": "lag1", "mean_4_weeks": "mean4", "seasonal_naive": "lag4"}
 """Naive forecasts: seasonal naive repeats the week four weeks back (the monthly cycle)."""
 
@@ -123,19 +125,31 @@ def time_split(
 
 def _make(backend: str, kind: str, n_estimators: int, random_state: int | None, n_jobs: int):
     """A LightGBM or XGBoost classifier or regressor."""
-    common = {"n_estimators": n_estimators, "learning_rate": 0.05, "n_jobs": n_jobs}
     if backend == "lightgbm":
         import lightgbm as lgb
 
         cls = lgb.LGBMClassifier if kind == "classifier" else lgb.LGBMRegressor
         return cls(
-            num_leaves=31, min_child_samples=50, random_state=random_state, verbose=-1, **common
+            num_leaves=31,
+            min_child_samples=50,
+            random_state=random_state,
+            verbose=-1,
+            n_estimators=n_estimators,
+            learning_rate=LEARNING_RATE,
+            n_jobs=n_jobs,
         )
     if backend == "xgboost":
         import xgboost as xgb
 
         cls = xgb.XGBClassifier if kind == "classifier" else xgb.XGBRegressor
-        return cls(max_depth=6, min_child_weight=5, random_state=random_state, **common)
+        return cls(
+            max_depth=6,
+            min_child_weight=5,
+            random_state=random_state,
+            n_estimators=n_estimators,
+            learning_rate=LEARNING_RATE,
+            n_jobs=n_jobs,
+        )
     raise ValueError(f"unknown backend {backend!r} (lightgbm or xgboost)")
 
 
@@ -232,7 +246,8 @@ def user_weeks(rows: pd.DataFrame, budget: pd.Series) -> pd.DataFrame:
         mean13=("mean13", "sum"),
         occ8=("occ8", "sum"),
     )
-    weeks["budget"] = weeks.index.get_level_values("user_id").map(budget).to_numpy(float)
+    users = weeks.index.get_level_values("user_id")
+    weeks["budget"] = budget.reindex(users).to_numpy(float)
     weeks["overrun"] = weeks["total"] > weeks["budget"]
     return weeks
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
+from numpy.typing import ArrayLike
 from sklearn.metrics import (
     adjusted_rand_score,
     confusion_matrix,
@@ -13,19 +14,19 @@ from sklearn.metrics import (
 )
 
 
-def classification(y_true: Sequence, y_pred: Sequence, labels: Sequence[str]) -> dict:
+def classification(y_true: ArrayLike, y_pred: ArrayLike, labels: Sequence[str]) -> dict:
     """Macro-F1, accuracy and the confusion matrix (rows true, columns predicted)."""
-    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+    truth, predicted = np.asarray(y_true), np.asarray(y_pred)
     return {
-        "macro_f1": float(f1_score(y_true, y_pred, labels=list(labels), average="macro")),
-        "accuracy": float(np.mean(y_true == y_pred)),
+        "macro_f1": float(f1_score(truth, predicted, labels=list(labels), average="macro")),
+        "accuracy": float(np.mean(truth == predicted)),
         "labels": list(labels),
-        "confusion": confusion_matrix(y_true, y_pred, labels=list(labels)).tolist(),
-        "n": len(y_true),
+        "confusion": confusion_matrix(truth, predicted, labels=list(labels)).tolist(),
+        "n": len(truth),
     }
 
 
-def clustering(y_true: Sequence, clusters: Sequence) -> dict:
+def clustering(y_true: ArrayLike, clusters: ArrayLike) -> dict:
     """Adjusted Rand index and normalised mutual information against ground truth."""
     return {
         "ari": float(adjusted_rand_score(y_true, clusters)),
@@ -111,11 +112,11 @@ def ranking(y_true: np.ndarray, score: np.ndarray, budget: int) -> dict:
     return ranking_with_curve(y_true, score, budget)[0]
 
 
-def errors(actual: np.ndarray, predicted: np.ndarray) -> dict:
+def errors(actual: ArrayLike, predicted: ArrayLike) -> dict:
     """MAE and WAPE (sum of absolute errors over the sum of actuals)."""
-    actual, predicted = np.asarray(actual, float), np.asarray(predicted, float)
-    total = np.abs(actual).sum()
+    truth, guess = np.asarray(actual, float), np.asarray(predicted, float)
+    total = np.abs(truth).sum()
     return {
-        "mae": float(np.abs(actual - predicted).mean()),
-        "wape": float(np.abs(actual - predicted).sum() / total) if total else float("nan"),
+        "mae": float(np.abs(truth - guess).mean()),
+        "wape": float(np.abs(truth - guess).sum() / total) if total else float("nan"),
     }

@@ -149,10 +149,10 @@ class ProductRecommender(BaseEstimator):
     def popular(self, held: pd.DataFrame, k: int | None = None) -> list[list[str]]:
         """The baseline: the k most held products the user does not hold."""
         k = k or self.top_k
-        held = held.reindex(columns=self.products_, fill_value=False).to_numpy(bool)
-        score = np.where(held, -np.inf, self.popularity_[None, :])
+        holds = held.reindex(columns=self.products_, fill_value=False).to_numpy(bool)
+        score = np.where(holds, -np.inf, self.popularity_[None, :])
         order = np.argsort(-score, axis=1, kind="stable")[:, :k]
-        return [[self.products_[j] for j in row if not held[i, j]] for i, row in enumerate(order)]
+        return [[self.products_[j] for j in row if not holds[i, j]] for i, row in enumerate(order)]
 
 
 def _hide(held: pd.DataFrame, rng: np.random.Generator) -> tuple[pd.DataFrame, list[set[str]]]:

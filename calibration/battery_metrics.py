@@ -77,8 +77,10 @@ class SamplePair:
 
 
 Pair = tuple[np.ndarray, np.ndarray]
-Quantity = Callable[[SamplePair], tuple]
-"""The two sides (reference, synthetic) of the quantity a metric compares."""
+Quantity = Callable[[SamplePair], Pair]
+"""The two sides (reference, synthetic) of the numeric quantity a metric compares."""
+Columns = Callable[[SamplePair], tuple[pd.Series, pd.Series]]
+"""The two sides (reference, synthetic) of a money or label column a metric compares."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -129,7 +131,7 @@ class KS(Metric):
 class MoneyKS(Metric):
     """KS of a money quantity in the metric's amount basis; score ``1 - KS``."""
 
-    quantity: Quantity
+    quantity: Columns
 
     def measure(self, pair: SamplePair) -> tuple[float, float]:
         """KS and its complement."""
@@ -140,7 +142,7 @@ class MoneyKS(Metric):
 class LogWasserstein(Metric):
     """Wasserstein-1 distance of log money values in reference SDs; score ``exp(-W)``."""
 
-    quantity: Quantity
+    quantity: Columns
 
     def measure(self, pair: SamplePair) -> tuple[float, float]:
         """The distance and ``exp(-W)``."""
@@ -178,7 +180,7 @@ class CategoryAmountKS(Metric):
 class TV(Metric):
     """Total variation distance of two label samples; score ``1 - TV``."""
 
-    labels: Quantity
+    labels: Columns
 
     def measure(self, pair: SamplePair) -> tuple[float, float]:
         """TV and its complement."""
@@ -241,7 +243,7 @@ def _amounts(pair: SamplePair) -> tuple[pd.Series, pd.Series]:
     return pair.reference["amount"], pair.synthetic["amount"]
 
 
-def _user_month(column: str) -> Quantity:
+def _user_month(column: str) -> Columns:
     def sides(pair: SamplePair) -> tuple[pd.Series, pd.Series]:
         a, b = pair.user_months
         return a[column], b[column]
@@ -294,7 +296,7 @@ def _days_of_month(pair: SamplePair) -> Pair:
     )
 
 
-def _money_metrics(name: str, prop: str, quantity: Quantity) -> tuple[Metric, ...]:
+def _money_metrics(name: str, prop: str, quantity: Columns) -> tuple[Metric, ...]:
     """KS and log-Wasserstein of a money quantity, in both bases (KS first in each)."""
     return tuple(
         metric

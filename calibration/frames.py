@@ -77,7 +77,8 @@ def user_months(transactions: pd.DataFrame) -> pd.DataFrame:
     ).groupby(["user_id", "month"], sort=True)["amount"]
     table = grouped.agg(spend="sum", txns="size").reset_index()
     numbers = table["month"].to_numpy()
-    table["month"] = pd.PeriodIndex.from_fields(
+    # pandas-stubs lacks PeriodIndex.from_fields (pandas >= 2.2)
+    table["month"] = pd.PeriodIndex.from_fields(  # type: ignore[attr-defined]
         year=numbers // 12, month=numbers % 12 + 1, freq="M"
     )
     table["spend"] = table["spend"].astype(float)

@@ -60,7 +60,8 @@ def target_discrepancy(
         :func:`discrepancy_loss` recomputes it from the frame.
     """
     parts = []
-    for (statistic, row_filter), group in targets.groupby(["statistic", "filter"], sort=False):
+    for (statistic_key, filter_key), group in targets.groupby(["statistic", "filter"], sort=False):
+        statistic, row_filter = str(statistic_key), str(filter_key)  # text columns
         keys = group["key"].tolist()
         simulated = compute_statistic(transactions, users, statistic, row_filter, keys)
         part = pd.DataFrame(
@@ -75,9 +76,9 @@ def target_discrepancy(
             }
         )
         part["error"] = part["simulated"] - part["target"]
-        part["row_loss"] = _row_losses(str(statistic), part)
+        part["row_loss"] = _row_losses(statistic, part)
         weights = part["weight"].to_numpy()
-        if is_share(str(statistic)):
+        if is_share(statistic):
             group_loss = float(part["row_loss"].sum())
         else:
             group_loss = float(np.average(part["row_loss"], weights=_nonzero(weights)))

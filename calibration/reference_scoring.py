@@ -89,9 +89,10 @@ class PartScore(GapScore):
 
     def auc(self, model: str) -> dict[str, float]:
         """C2ST AUC of ``model`` (``logistic``/``gbm``): default, final and floors."""
-        row = self.metrics.set_index("metric").loc[f"c2st_auc_{model}"]
+        table = self.metrics.set_index("metric")
+        name = f"c2st_auc_{model}"
         keys = ("default", "final", "floor_synthetic", "floor_reference")
-        return {k: float(row[k]) for k in keys}
+        return {k: float(table[k].loc[name]) for k in keys}
 
     def flagged(self) -> list[str]:
         """Metrics outside the objective that got worse beyond their noise floor."""
@@ -114,6 +115,20 @@ class PartScore(GapScore):
         }
 
 
+@dataclass(frozen=True)
+class SeedBatteries:
+    """The batteries of one fresh seed and, at the first seed, the samples' profiles.
+
+    Attributes:
+        frames: Battery frame by (part, sample): sample ``default``, ``final`` or ``floor``.
+        profiles: :func:`sample_profile` of the ``default`` and ``final`` samples (empty
+            after the first seed).
+    """
+
+    frames: dict[tuple[str, str], pd.DataFrame]
+    profiles: dict[str, dict[str, Any]]
+
+
 def _seed_batteries(
     simulator: Simulator,
     defaults: Mapping[str, float],
@@ -124,9 +139,9 @@ def _seed_batteries(
     assumed: bool,
     config: BatteryConfig,
     with_profiles: bool,
-) -> dict[str, Any]:
+) -> SeedBatteries:
     """Batteries of one fresh seed (a top-level function, so process pools can run it)."""
-    out: dict[str, Any] = {}
+    out: dict[tuple[str, str], pd.DataFrame] = {}
     battery_seeds = np.random.SeedSequence(seed).spawn(3 * len(parts))
     samples = {
         "default": simulator(defaults, seed=seed)[0],
@@ -152,11 +167,12 @@ def _seed_batteries(
             config=config,
         )
         k += 1
-    if with_profiles:
-        out["profiles"] = {
-            label: sample_profile(s, relative=assumed) for label, s in samples.items()
-        }
-    return out
+    profiles = (
+        {label: sample_profile(s, relative=assumed) for label, s in samples.items()}
+        if with_profiles
+        else {}
+    )
+    return SeedBatteries(out, profiles)
 
 
 def score_reference(
@@ -188,7 +204,7 @@ def score_reference(
     parts = {name: slim(rows) for name, rows in parts.items()}
     pseudo = _pseudo_references(simulator, defaults, fit_seed, part_users)
     n = len(seeds)
-    results = map_fn(
+    results: list[SeedBatteries] = map_fn(
         _seed_batteries,
         [simulator] * n,
         [dict(defaults)] * n,
@@ -214,7 +230,7 @@ def score_reference(
     profiles = {
         f"reference_{name}": sample_profile(rows, relative=assumed) for name, rows in parts.items()
     }
-    profiles |= results[0]["profiles"] if n else {}
+    profiles |= results[0].profiles if n else {}
     return scores, profiles
 
 
@@ -233,16 +249,16 @@ def _pseudo_references(
 
 def _part_score(
     part: str,
-    results: list[dict[str, Any]],
+    results: list[SeedBatteries],
     reference_floor: pd.DataFrame,
     objective: BatteryLoss,
     *,
     synthetic_floor: bool,
 ) -> PartScore:
     """One part's losses, noise floor and metric table from the per-seed batteries."""
-    default = [r[(part, "default")] for r in results]
-    final = [r[(part, "final")] for r in results]
-    floor = [r[(part, "floor")] for r in results] if synthetic_floor else None
+    default = [r.frames[(part, "default")] for r in results]
+    final = [r.frames[(part, "final")] for r in results]
+    floor = [r.frames[(part, "floor")] for r in results] if synthetic_floor else None
     losses_default = [objective.loss(f) for f in default]
     losses_final = [objective.loss(f) for f in final]
     if floor is not None:
@@ -283,9 +299,9 @@ def _metric_table(
     scale = dict(
         zip(objective.metrics, objective.scales or [1.0] * len(objective.metrics), strict=True)
     )
-    keys = list(zip(table["metric"], table["basis"], strict=True))
-    table["in_objective"] = [k in scale for k in keys]
-    table["objective_scale"] = [scale.get(k, np.nan) for k in keys]
+    metric_keys: list[tuple[str, str]] = list(zip(table["metric"], table["basis"], strict=True))
+    table["in_objective"] = [k in scale for k in metric_keys]
+    table["objective_scale"] = [scale.get(k, np.nan) for k in metric_keys]
     ideal = np.where(table["metric"].str.startswith("c2st_auc"), 0.5, 0.0)
     floor_value = table["floor_synthetic"].fillna(table["floor_reference"]).to_numpy(dtype=float)
     change = f_ - d

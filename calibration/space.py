@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from fnmatch import fnmatchcase
 
 import numpy as np
-from optuna.distributions import FloatDistribution
+from optuna.distributions import BaseDistribution, FloatDistribution
 
 from monilab.contracts.errors import MonilabError
 from sim.agents.parameters import FreeParameter
@@ -58,7 +58,7 @@ class ParameterSpace:
         """The persona file's current values."""
         return {p.name: p.value for p in self.parameters}
 
-    def distributions(self) -> dict[str, FloatDistribution]:
+    def distributions(self) -> dict[str, BaseDistribution]:
         """Optuna distributions (bounds and log scale) by name."""
         return {p.name: FloatDistribution(p.low, p.high, log=p.log) for p in self.parameters}
 
@@ -132,7 +132,8 @@ class GroupedSpace:
         free = personas.free_parameters()
         if not patterns:
             patterns = default_groups(free)
-        groups, taken = [], set()
+        groups: list[ParameterGroup] = []
+        taken: set[str] = set()
         for pattern in patterns:
             members = tuple(p for p in free if fnmatchcase(p.name, pattern))
             if not members:
@@ -160,7 +161,7 @@ class GroupedSpace:
         """The origin: no shift, the persona file's values."""
         return {g.name: 0.0 for g in self.groups}
 
-    def distributions(self) -> dict[str, FloatDistribution]:
+    def distributions(self) -> dict[str, BaseDistribution]:
         """Optuna distributions of the shifts."""
         w = self.half_width
         return {g.name: FloatDistribution(-w, w) for g in self.groups}

@@ -7,6 +7,8 @@ payments and a span of at least ``min_span_days`` days.
 
 from __future__ import annotations
 
+from typing import cast
+
 import numpy as np
 import pandas as pd
 
@@ -104,8 +106,12 @@ def longest_inactive_spell(
     inner[1:] = np.where(same, position[1:] - position[:-1] - 1, 0)
     keys = [users, window]
     by_window = pd.DataFrame({"inner": inner, "position": position}).groupby(keys)
-    edges = np.maximum(by_window["position"].min(), window_days - 1 - by_window["position"].max())
-    longest = np.maximum(by_window["inner"].max(), edges)
+    # np.maximum of Series is a Series (numpy's stubs say ndarray)
+    edges = cast(
+        pd.Series,
+        np.maximum(by_window["position"].min(), window_days - 1 - by_window["position"].max()),
+    )
+    longest = cast(pd.Series, np.maximum(by_window["inner"].max(), edges))
     counts = pay.groupby("user_id").size()
     eligible = counts.index[(counts >= min_payments).to_numpy()]
     eligible = eligible[windows.reindex(eligible).to_numpy() >= 1]

@@ -144,7 +144,7 @@ def _parse_row(record: dict[str, str]) -> dict[str, object]:
 def _check_groups(frame: pd.DataFrame, name: str) -> None:
     duplicated = frame.duplicated(["statistic", "filter", "key"])
     if duplicated.any():
-        row = frame.loc[duplicated.idxmax()]
+        row = frame[duplicated].iloc[0]
         raise MonilabError(
             f"{name} line {row['line']}: {row['statistic']} [{row['filter']}] key "
             f"{row['key']!r} is listed twice"
