@@ -40,9 +40,15 @@ TXN_FEATURES: tuple[str, ...] = (
     "category_rarity",
     "merchant_novelty",
     "burst",
+    "repeat_gap",
+    "repeat_change",
     "duplicates",
     "day_load",
+    "night",
+    "recent_novel",
+    "recent_night",
 )
+"""Past-only transaction features (:func:`transaction_features`)."""
 CELL_KEYS = ["user_id", "day", "category"]
 SCORE_CHUNK = 65_536
 """Rows scored at a time (scores do not depend on it)."""
@@ -111,11 +117,6 @@ def _group_codes(*keys: np.ndarray) -> np.ndarray:
     return code
 
 
-def _group_size(code: np.ndarray) -> np.ndarray:
-    """Size of each row's group."""
-    return np.bincount(code)[code]
-
-
 def _text_codes(column: pd.Series) -> np.ndarray:
     """Codes of a Categorical text column where missing and empty text share one code."""
     codes = column.cat.codes.to_numpy().astype(np.int64)
@@ -125,45 +126,147 @@ def _text_codes(column: pd.Series) -> np.ndarray:
 
 
 def transaction_features(tx: pd.DataFrame) -> pd.DataFrame:
-    """Per outgoing transaction: how unusual its amount, hour, category, merchant and day are.
+    """Per outgoing transaction: how unusual it is given only the user's earlier payments.
 
-    Statistics are per user over the frame given (unsupervised, no labels used). Groups are
-    integer codes (user, category, merchant, hour, day), so building them is linear.
+    Past only (what a deployed detector knows when the payment arrives): each row's features
+    use the same user's rows before it in time order (ties by ``txn_id``), through expanding
+    statistics and trailing windows, so appending later rows never changes them. Rows come
+    back in the frame's order; the labels (``is_anomaly``, ``anomaly_kind``) are passed
+    through when present (never used by a feature).
     """
     tx = check_transactions(tx)
     rows = spendings(tx, OUTGOING)
-    ts = rows["ts"]
-    user = pd.factorize(rows["user_id"].to_numpy())[0].astype(np.int64)
-    category = rows["category"].cat.codes.to_numpy().astype(np.int64)
-    merchant = _text_codes(rows["merchant"])
-    day = day_numbers(ts)
-    hour_slot = ts.to_numpy().astype("datetime64[h]").astype(np.int64)
-    hour = hour_slot % 24
-    amount = rows["amount"].to_numpy()
-    log_amount = pd.Series(np.log1p(amount))
-    user_category = _group_codes(user, category)
-    med = log_amount.groupby(user_category).transform("median")
-    mad = (log_amount - med).abs().groupby(user_category).transform("median")
-    n_user = _group_size(user)
-    f = pd.DataFrame(index=rows.index)
-    f["log_amount"] = log_amount.to_numpy()
-    f["amount_z"] = ((log_amount - med) / (mad + 0.1)).to_numpy()
-    f["amount_vs_user"] = (log_amount - log_amount.groupby(user).transform("median")).to_numpy()
-    f["hour_rarity"] = -np.log((_group_size(_group_codes(user, hour)) + 1) / n_user)
-    f["category_rarity"] = -np.log((_group_size(user_category) + 1) / n_user)
-    f["merchant_novelty"] = -np.log1p(_group_size(_group_codes(user, merchant)))
-    f["burst"] = np.log(_group_size(_group_codes(user, merchant, hour_slot)))
-    amount_code = pd.factorize(amount)[0]
-    f["duplicates"] = _group_size(_group_codes(user, merchant, amount_code, day)) - 1
-    user_day = _group_codes(user, day)
-    per_day = _group_size(user_day)
-    first_of_day = np.zeros(len(user_day), dtype=bool)
-    first_of_day[np.unique(user_day, return_index=True)[1]] = True
-    days_active = np.bincount(user, weights=first_of_day)[user]
-    f["day_load"] = per_day / (n_user / days_active)
+    past = _past_features(rows)
     keys = rows[["txn_id", "user_id", "ts", "category", "amount", "merchant"]]
-    keys = keys.assign(day=_as_day(day))[list(TXN_KEYS)]
-    return pd.concat([keys, f], axis=1).reset_index(drop=True)
+    keys = keys.assign(day=_as_day(day_numbers(rows["ts"])))[list(TXN_KEYS)]
+    out = pd.concat([keys, past.set_axis(rows.index)], axis=1)
+    for label in ("is_anomaly", "anomaly_kind"):
+        if label in rows.columns:
+            out[label] = rows[label]
+    return out.reset_index(drop=True)
+
+
+def _past_features(rows: pd.DataFrame) -> pd.DataFrame:
+    """:func:`transaction_features` columns in the rows' order, computed in time order."""
+    seconds = rows["ts"].to_numpy().astype("datetime64[s]").astype(np.int64)
+    user = pd.factorize(rows["user_id"].to_numpy())[0].astype(np.int64)
+    order = np.lexsort((rows["txn_id"].to_numpy(), seconds, user))
+    t, user = seconds[order], user[order]
+    category = rows["category"].cat.codes.to_numpy().astype(np.int64)[order]
+    merchant = _text_codes(rows["merchant"])[order]
+    amount = rows["amount"].to_numpy()[order]
+    hour = (t // 3600) % 24
+    day = t // 86_400
+    log_amount = np.log1p(amount)
+    seen = _past_count(user)
+    user_merchant = _group_codes(user, merchant)
+    user_category = _group_codes(user, category)
+    f = pd.DataFrame(index=np.arange(len(t)))
+    f["log_amount"] = log_amount
+    f["amount_vs_user"] = log_amount - _past_median(log_amount, user)
+    f["amount_z"] = (log_amount - _past_median(log_amount, user_category)) / (
+        _past_spread(log_amount, user_category) + 0.1
+    )
+    f["hour_rarity"] = -np.log((_past_count(_group_codes(user, hour)) + 1) / (seen + 24))
+    f["category_rarity"] = -np.log((_past_count(user_category) + 1) / (seen + 12))
+    novel = _past_count(user_merchant) == 0
+    f["merchant_novelty"] = -np.log1p(_past_count(user_merchant))
+    f["burst"] = np.log1p(_trailing(user_merchant, t, 3600))
+    previous = _previous(user_merchant)
+    has_previous = previous >= 0
+    gap = np.where(has_previous, t - t[np.maximum(previous, 0)], 30 * 86_400)
+    f["repeat_gap"] = np.log1p(np.minimum(gap, 30 * 86_400))
+    change = np.abs(log_amount - log_amount[np.maximum(previous, 0)])
+    f["repeat_change"] = np.where(has_previous, np.minimum(change, 3.0), 3.0)
+    f["duplicates"] = _trailing(_group_codes(user_merchant, amount.astype(np.int64)), t, 86_400)
+    new_day = np.ones(len(t), dtype=bool)
+    new_day[1:] = (user[1:] != user[:-1]) | (day[1:] != day[:-1])
+    days_before = _past_sum(new_day.astype(float), user) + 0.0
+    today = _past_count(_group_codes(user, day))
+    f["day_load"] = (today + 1) / (seen / np.maximum(days_before, 1) + 1)
+    f["night"] = (hour < 6).astype(float)
+    f["recent_novel"] = _trailing(user, t, 3 * 86_400, novel.astype(float)) + novel
+    f["recent_night"] = _trailing(user, t, 3 * 86_400, f["night"].to_numpy()) + f["night"]
+    inverse = np.empty_like(order)
+    inverse[order] = np.arange(len(order))
+    return f.iloc[inverse].reset_index(drop=True)
+
+
+def _group_start(code: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Stable order of rows by group (time order within it) and each sorted row's group start."""
+    order = np.argsort(code, kind="stable")
+    sorted_code = code[order]
+    new = np.ones(len(code), dtype=bool)
+    new[1:] = sorted_code[1:] != sorted_code[:-1]
+    start = np.flatnonzero(new)[np.cumsum(new) - 1].astype(np.int64)
+    return order, start
+
+
+def _scatter(order: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Values computed in ``order`` put back at their rows."""
+    out = np.empty(len(order), dtype=np.asarray(values).dtype)
+    out[order] = values
+    return out
+
+
+def _past_count(code: np.ndarray) -> np.ndarray:
+    """Rows of the same group before each row (rows are in time order)."""
+    order, start = _group_start(code)
+    return _scatter(order, np.arange(len(code)) - start)
+
+
+def _exclusive_sums(values: np.ndarray, order: np.ndarray, start: np.ndarray) -> np.ndarray:
+    """Sum of the sorted ``values`` before each row within its group, restarted per group (so
+    a row's sum depends on its group's earlier rows only, to the last bit)."""
+    ordered = values[order].astype(float)
+    inclusive = pd.Series(ordered).groupby(start).cumsum().to_numpy()
+    return inclusive - ordered
+
+
+def _past_sum(values: np.ndarray, code: np.ndarray) -> np.ndarray:
+    """Sum of ``values`` over the same group's earlier rows."""
+    order, start = _group_start(code)
+    return _scatter(order, _exclusive_sums(values, order, start))
+
+
+def _past_median(values: np.ndarray, code: np.ndarray) -> np.ndarray:
+    """Median of ``values`` over the same group's earlier rows (the value itself without any)."""
+    order, start = _group_start(code)
+    window = pd.Series(values[order]).rolling(_PastWindow(start=start), min_periods=1)
+    median = window.median().to_numpy()
+    return _scatter(order, np.where(np.isnan(median), values[order], median))
+
+
+def _past_spread(values: np.ndarray, code: np.ndarray) -> np.ndarray:
+    """Standard deviation of ``values`` over the group's earlier rows (0 with fewer than 2)."""
+    n = _past_count(code).astype(float)
+    total = _past_sum(values, code)
+    squares = _past_sum(values**2, code)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        var = (squares - total**2 / n) / (n - 1)
+    return np.sqrt(np.where(n >= 2, np.maximum(var, 0.0), 0.0))
+
+
+def _previous(code: np.ndarray) -> np.ndarray:
+    """Row of the same group just before each row, -1 for a group's first row."""
+    order, start = _group_start(code)
+    position = np.arange(len(code))
+    before = np.where(position > start, order[np.maximum(position - 1, 0)], -1)
+    return _scatter(order, before)
+
+
+def _trailing(
+    code: np.ndarray, t: np.ndarray, window: int, weights: np.ndarray | None = None
+) -> np.ndarray:
+    """Earlier rows of the same group less than ``window`` seconds before (summed ``weights``)."""
+    order, start = _group_start(code)
+    key = code[order] * (1 << 34) + t[order]
+    first = np.maximum(np.searchsorted(key, key - window + 1, side="left"), start)
+    position = np.arange(len(code))
+    if weights is None:
+        return _scatter(order, (position - first).astype(float))
+    before = _exclusive_sums(weights, order, start)
+    return _scatter(order, before - before[first])
 
 
 def _rank(score: np.ndarray) -> np.ndarray:

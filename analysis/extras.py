@@ -142,10 +142,12 @@ def headline(result: dict[str, Any]) -> list[str]:
             f"vs popularity {rec['popularity']['hit_rate']:.3f}"
         )
     real = result.get("real", {}).get("forecast", {}).get("tstr_trtr")
-    if real:
+    if real and "ratio" in real:
         lines.append(
             f"real ledger forecast WAPE TSTR/TRTR {real['ratio']:.3f} "
-            f"(level-matched {real['ratio_level_matched']:.3f})"
+            f"[{real['ratio_ci'][0]:.3f}, {real['ratio_ci'][1]:.3f}] (level-matched "
+            f"{real['ratio_level_matched']:.3f}); zero/TRTR {real['zero_over_trtr']:.3f} "
+            f"[{real['zero_over_trtr_ci'][0]:.3f}, {real['zero_over_trtr_ci'][1]:.3f}]"
         )
     if "behaviour_score" in result and "mean_by_type" in result["behaviour_score"]:
         by_type = result["behaviour_score"]["mean_by_type"]

@@ -9,7 +9,11 @@ used for weekly totals and the budget overrun probability (normal approximation 
 sum over categories).
 
 Users whose history before the forecast week is shorter than :data:`MIN_HISTORY_DAYS`
-are not trained on and get ``status = "not_enough_data"`` (the seed's 3-month rule).
+are not trained on and get ``status = "not_enough_data"`` (the seed's 3-month rule). History
+counts whole days from the user's first day (not from the time of day of the first row).
+
+The rows also carry the simple forecasts of :mod:`analysis.forecast_baselines` (medians,
+seasonal naive, Croston, TSB), the baselines every evaluation compares the model with.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from scipy.stats import norm
 from sklearn.base import BaseEstimator
 
 from analysis.features import CONSUMPTION, check_transactions, weekly_category
+from analysis.forecast_baselines import CELL_BASELINES, add_baseline_columns
 
 MIN_HISTORY_DAYS = 90
 FEATURES: tuple[str, ...] = (
@@ -41,8 +46,9 @@ FEATURES: tuple[str, ...] = (
 )
 LEARNING_RATE = 0.05
 """Shrinkage of every boosted stage (LightGBM and XGBoost alike)."""
-BASELINES = {"last_week": "lag1", "mean_4_weeks": "mean4", "seasonal_naive": "lag4"}
-"""Naive forecasts: seasonal naive repeats the week four weeks back (the monthly cycle)."""
+BASELINES = {name: column for name, column in CELL_BASELINES.items() if column}
+"""Baseline name → its column in :func:`weekly_rows` (zero has none); see
+:mod:`analysis.forecast_baselines`."""
 
 
 def _past_mean(grouped_cumsum: pd.Series, keys: pd.Series, n: int) -> pd.Series:
@@ -62,7 +68,7 @@ def weekly_rows(
     last time of the whole dataset when ``tx`` is one shard of it (default: ``tx``'s own).
     """
     tx = check_transactions(tx)
-    first_seen = tx.groupby("user_id")["ts"].min()
+    first_seen = tx.groupby("user_id")["ts"].min().dt.normalize()
     if grid is None:
         last = tx["ts"].max() if last_ts is None else pd.Timestamp(last_ts)
         rows = weekly_category(tx, last)
@@ -93,7 +99,7 @@ def weekly_rows(
     rows["category_code"] = rows["category"].cat.codes.astype("int16")
     rows["week_of_year"] = rows["week"].dt.isocalendar().week.astype("int16").to_numpy()
     rows["month"] = rows["week"].dt.month.astype("int16")
-    return rows
+    return add_baseline_columns(rows, key)
 
 
 def first_test_week(weeks: np.ndarray, test_weeks: int = 4) -> pd.Timestamp:

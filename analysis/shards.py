@@ -38,8 +38,9 @@ import pyarrow.parquet as pq
 from joblib import Parallel, delayed
 from joblib.externals.loky import get_reusable_executor
 
-from analysis import anomaly, forecast
+from analysis import anomaly, anomaly_eval, forecast
 from analysis.features import OUTGOING, check_transactions, spendings, user_features
+from analysis.forecast_baselines import BASELINE_COLUMNS
 from monilab.contracts.datasets import read_dataset
 from monilab.contracts.errors import MonilabError
 
@@ -56,8 +57,9 @@ TEST_COLUMNS = (
     "amount",
     "history_days",
     *forecast.FEATURES,
+    *BASELINE_COLUMNS,
 )
-"""Columns of the forecast's test rows kept for evaluation."""
+"""Columns of the forecast's test rows kept for evaluation (features and baselines)."""
 
 
 @dataclass
@@ -283,6 +285,7 @@ def _anomaly_part(
     keep_users: np.ndarray,
     forecasters: dict[str, Any] | None,
     test_rows: pd.DataFrame,
+    evaluator: anomaly_eval.TxnEvaluator | None = None,
 ) -> dict[str, Any]:
     tx = read_part(path)
     if tx.empty:
@@ -293,6 +296,7 @@ def _anomaly_part(
     columns = EVAL_COLUMNS if "is_anomaly" in tx.columns else EVAL_COLUMNS[1:]
     evals: dict[str, list[np.ndarray]] = {c: [] for c in columns}
     kept_scored, kept_positions, kept_cells, notes, risky = [], [], [], [], []
+    txn_eval = []
     scored_rows = cells_count = 0
     for positions in user_chunks(tx["user_id"].to_numpy(), USERS_PER_CHUNK):
         chunk = tx.iloc[positions].reset_index(drop=True)
@@ -310,7 +314,10 @@ def _anomaly_part(
             kept_scored.append(scored[keep])
             kept_positions.append(outgoing[keep])
         kept_cells.append(cells[cells["user_id"].isin(keep_users).to_numpy()])
+        if evaluator is not None:  # per-kind evaluation rows of the held-out users
+            txn_eval.append(evaluator.frame(chunk))
     result: dict[str, Any] = {"scored_rows": scored_rows, "cells": cells_count}
+    result["txn_eval"] = pd.concat(txn_eval, ignore_index=True) if txn_eval else None
     result["predictions"] = predictions
     result["eval"] = {c: np.concatenate(v) for c, v in evals.items()}
     if out is not None:
@@ -339,6 +346,8 @@ class PassTwo:
     kept_scored: pd.DataFrame
     kept_cells: pd.DataFrame
     predictions: dict[str, np.ndarray]
+    txn_eval: pd.DataFrame = field(default_factory=pd.DataFrame)
+    """Per-transaction scores of every method on the evaluation users (with an evaluator)."""
 
 
 def merge_parquet(parts: list[Path], target: Path) -> None:
@@ -371,6 +380,7 @@ def anomaly_pass(
     one: PassOne | None = None,
     forecasters: dict[str, Any] | None = None,
     n_jobs: int = 2,
+    evaluator: anomaly_eval.TxnEvaluator | None = None,
 ) -> PassTwo:
     """Pass 2 over the parts (see the module docstring); writes ``notifications.parquet`` and
     ``risky_top10.parquet`` to ``out`` when given. With ``forecasters`` (the two-stage models)
@@ -391,13 +401,14 @@ def anomaly_pass(
         return one.test_rows.iloc[offsets[i] : offsets[i + 1]]
 
     results = _parallel(n_jobs, len(scan.parts))(
-        delayed(_anomaly_part)(i, p, scorer, tmp, keep_users, forecasters, test_part(i))
+        delayed(_anomaly_part)(i, p, scorer, tmp, keep_users, forecasters, test_part(i), evaluator)
         for i, p in enumerate(scan.parts)
     )
     predictions: dict[str, list[np.ndarray]] = {}
     evals: dict[str, list[np.ndarray]] = {}
     notes: dict[str, int] = {}
     kept_scored, kept_cells, cells, scored_rows = [], [], 0, 0
+    txn_eval: list[pd.DataFrame] = []
     for part in _without_restart_warnings(results):
         if not part:
             continue
@@ -409,6 +420,8 @@ def anomaly_pass(
             predictions.setdefault(key, []).append(values)
         kept_scored.append(part["kept_scored"])
         kept_cells.append(part["kept_cells"])
+        if part.get("txn_eval") is not None:
+            txn_eval.append(part["txn_eval"])
     release_workers()
     if tmp is not None and out is not None:
         for name, target in (("notifications", "notifications"), ("risky", "risky_top10")):
@@ -423,6 +436,7 @@ def anomaly_pass(
         kept_scored=pd.concat(kept_scored, ignore_index=True),
         kept_cells=pd.concat(kept_cells, ignore_index=True),
         predictions={k: np.concatenate(v) for k, v in predictions.items()},
+        txn_eval=pd.concat(txn_eval, ignore_index=True) if txn_eval else pd.DataFrame(),
     )
     del kept_scored, kept_cells, predictions, results
     release_freed_memory()

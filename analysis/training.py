@@ -40,7 +40,9 @@ from joblib import Parallel, delayed
 from sklearn.metrics import brier_score_loss, roc_auc_score
 from sklearn.model_selection import train_test_split
 
-from analysis import anomaly, extras, forecast, metrics, shards
+from analysis import anomaly, extras, forecast, forecast_baselines, metrics, shards, type_eval
+from analysis.anomaly_eval import StackedDetector, TxnEvaluator, kind_codes
+from analysis.anomaly_eval import evaluate as evaluate_anomalies
 from analysis.features import hourly_slots, sample_users, user_features
 from analysis.hourly import evaluate_slots
 from analysis.real_data import RealLedger
@@ -136,8 +138,13 @@ def evaluate_forecast(
     test: pd.DataFrame,
     budget: pd.Series,
     predictions: dict[str, np.ndarray] | None = None,
+    *,
+    seed: int = 0,
 ) -> dict:
-    """Occurrence AUC/Brier vs base rate; MAE/WAPE of cells and weekly totals; overrun.
+    """Every baseline and the two-stage models on the test cells and weekly totals (WAPE with
+    95 % intervals over users), the headline against the best baseline on each measure
+    (:func:`analysis.forecast_baselines.population_comparison`); occurrence AUC/Brier vs
+    base rate; overrun.
 
     Two-stage cells use the mixture median (MAE-optimal); weekly totals sum the category
     means (a sum of medians underestimates a total), as the forecast module documents.
@@ -146,31 +153,24 @@ def evaluate_forecast(
     if predictions is None:
         predictions = forecast.two_stage_predictions(models, test)
     y = test["amount"].to_numpy(float)
-    week = test["week"].to_numpy().astype("datetime64[D]").astype(np.int64)
-    keys = pd.factorize(test["user_id"].to_numpy() * 100_000 + week, sort=False)[0]
-
-    def weekly(values: np.ndarray) -> pd.Series:
-        return pd.Series(values).groupby(keys).sum()
-
-    totals = weekly(y)
-    out: dict[str, Any] = {"cells": len(test), "zero_forecast": metrics.errors(y, 0 * y)}
-    for name, column in forecast.BASELINES.items():
-        guess = test[column].fillna(0.0).to_numpy()
-        out[name] = {
-            "cells": metrics.errors(y, guess),
-            "weekly_total": metrics.errors(totals, weekly(guess)),
-        }
-    for backend in ("lightgbm", "xgboost"):
+    backends = ("lightgbm", "xgboost")
+    out: dict[str, Any] = {
+        "cells": len(test),
+        **forecast_baselines.population_comparison(
+            test,
+            {f"two_stage_{b}": predictions[f"{b}_median"] for b in backends},
+            {f"two_stage_{b}": predictions[f"{b}_mean"] for b in backends},
+            seed=seed,
+        ),
+    }
+    for backend in backends:
         model: forecast.TwoStageForecaster = models[backend]
-        p, point = predictions[f"{backend}_p"], predictions[f"{backend}_median"]
-        out[f"two_stage_{backend}"] = {
-            "cells": metrics.errors(y, point),
-            "weekly_total": metrics.errors(totals, weekly(predictions[f"{backend}_mean"])),
-            "weekly_total_of_medians": metrics.errors(totals, weekly(point)),
-            "occurrence_auc": float(roc_auc_score(y > 0, p)),
-            "occurrence_brier": float(brier_score_loss(y > 0, p)),
-            "base_rate_brier": float(brier_score_loss(y > 0, np.full(len(y), model.base_rate_))),
-        }
+        p = predictions[f"{backend}_p"]
+        out[f"two_stage_{backend}"].update(
+            occurrence_auc=float(roc_auc_score(y > 0, p)),
+            occurrence_brier=float(brier_score_loss(y > 0, p)),
+            base_rate_brier=float(brier_score_loss(y > 0, np.full(len(y), model.base_rate_))),
+        )
     weeks = forecast.user_weeks(test, budget)
     prob = models["overrun"].predict_proba(weeks)
     base = np.full(len(weeks), models["overrun"].base_rate_)
@@ -466,12 +466,47 @@ def summary_metrics(
     }
 
 
+MAX_ANOMALY_EVAL_USERS = 2_000
+"""Held-out users whose transactions the per-kind anomaly evaluation scores (a seeded sample)."""
+
+
+def anomaly_evaluator(
+    prepared: TrainingData, one: shards.PassOne, scorer: anomaly.AnomalyScorer
+) -> TxnEvaluator | None:
+    """The per-kind evaluation of the anomaly methods: the rules-plus-models combination fitted
+    on the labelled sample of the training users (held-out users left out), evaluated on at
+    most :data:`MAX_ANOMALY_EVAL_USERS` held-out users. None without labels."""
+    sample = one.txn_sample
+    if sample.empty or "anomaly_kind" not in sample.columns:
+        return None
+    held_out = prepared.test_users.to_numpy()
+    train = sample[~sample["user_id"].isin(held_out).to_numpy()]
+    if not (kind_codes(train) >= 0).any():
+        return None
+    stacked = StackedDetector(random_state=0).fit(train, scorer)
+    users = sample_users(held_out, MAX_ANOMALY_EVAL_USERS, 0)
+    return TxnEvaluator(scorer, stacked, users)
+
+
+def anomaly_held_out(evaluator: TxnEvaluator | None, frame: pd.DataFrame) -> dict[str, Any]:
+    """``held_out`` (per-kind metrics with intervals, every method) and ``headline`` (the best
+    model against the best rule) of the anomaly section; empty without an evaluation."""
+    if evaluator is None or frame.empty or not (frame["kind"] >= 0).any():
+        return {}
+    log.info("per-kind anomaly evaluation on %d held-out transactions", len(frame))
+    result = evaluate_anomalies(frame, evaluator.stacked.choice_)
+    return {"headline": result.pop("headline"), "held_out": result}
+
+
 def score_and_evaluate(
     prepared: TrainingData, one: shards.PassOne, models: FittedModels, out: Path, n_jobs: int
 ) -> tuple[Scoring, shards.PassTwo]:
     """Score every part (writing the notifications), then evaluate the forecast on the test
     weeks and the anomaly methods on every cell; also the pass, whose kept users' scores and
-    cells feed the extras (its evaluation columns and predictions are freed)."""
+    cells feed the extras (its evaluation columns and predictions are freed). The anomaly
+    methods are also measured per kind on held-out users' transactions, rules beside models
+    (:func:`anomaly_held_out`)."""
+    evaluator = anomaly_evaluator(prepared, one, models.scorer)
     two = shards.anomaly_pass(
         prepared.info,
         models.scorer,
@@ -480,6 +515,7 @@ def score_and_evaluate(
         one=one,
         forecasters=models.forecast,
         n_jobs=n_jobs,
+        evaluator=evaluator,
     )
     log.info("forecast evaluation on %d test cells", len(one.test_rows))
     forecast_metrics = {
@@ -493,7 +529,8 @@ def score_and_evaluate(
     # one method at a time: the precision-recall curve of tens of millions of cells is large
     ranked, curves = anomaly_metrics(two.eval, two.cells, n_jobs=1)
     anomaly_section = {**ranked, "scored_transactions": two.scored_rows, "notifications": two.notes}
-    two.eval = {}  # freed before the extras
+    anomaly_section.update(anomaly_held_out(evaluator, two.txn_eval))
+    two.eval, two.txn_eval = {}, pd.DataFrame()  # freed before the extras
     return Scoring(forecast_metrics, anomaly_section, curves, weekly), two
 
 
@@ -559,6 +596,7 @@ def train(
     out: str | Path,
     *,
     eval_data: str | Path | None = None,
+    perturbed_data: str | Path | None = None,
     random_state: int = 0,
     n_estimators: int = 200,
     test_weeks: int = 4,
@@ -579,7 +617,10 @@ def train(
     user of another dataset; the forecast on the last ``test_weeks`` weeks of every user; the
     anomaly methods on every user-day-category cell; the hourly-slot models (LightGBM vs
     logistic) on a sample of ``hourly_users`` users (0 skips them). Learners are fitted on at
-    most ``max_train_users`` users (see the module docstring); ``n_jobs`` processes.
+    most ``max_train_users`` users (see the module docstring); ``n_jobs`` processes. The
+    ``types`` section also holds :func:`analysis.type_eval.evaluate_generalisation`: held-out
+    personas, the ``perturbed_data`` population and the ``eval_data`` one, the worst as
+    ``headline``.
     """
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -606,6 +647,21 @@ def train(
     app_model = metrics["types"]["app_model"]
     save_models(
         out, prepared, models, budget, app_model=app_model, max_train_users=max_train_users, **sizes
+    )
+    metrics["types"].update(
+        type_eval.evaluate_generalisation(
+            data,
+            prepared.feats,
+            prepared.info.users,
+            models.types,
+            models.style,
+            app_model=app_model,
+            perturbed_data=perturbed_data,
+            other_seed_data=eval_data,
+            max_train_users=max_train_users,
+            n_jobs=n_jobs,
+            **sizes,
+        )
     )
     if eval_data is not None:
         metrics["eval"] = evaluate(out, eval_data, test_weeks=test_weeks, n_jobs=n_jobs)

@@ -41,4 +41,7 @@ ANOMALY_KINDS: tuple[str, ...] = (
     "unusual_hour",
     "new_merchant_large",
     "duplicate_charge",
+    "near_duplicate",
+    "ordinary_burst",
+    "account_takeover",
 )

@@ -122,6 +122,13 @@ class ModelsSection:
     eval_users: int = _spec(
         500, 0, 1_000_000, help="users of another seed's population to test on (0 = none)"
     )
+    perturb: float = option_like(
+        GenerateOptions,
+        "perturb",
+        0.25,
+        help="the type models are also tested on eval_users users of a persona file shifted "
+        "by up to ± this (0 = no perturbed population)",
+    )
 
 
 @dataclass(frozen=True)

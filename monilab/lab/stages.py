@@ -83,7 +83,23 @@ def generate(run: LabRun) -> StageOutcome:
         )
         execute("generate", other_seed, out)
         out.facts["eval_users"] = eval_users
+        perturb = run.config.models.perturb
+        if perturb > 0:
+            perturbed = dataclasses.replace(
+                other_seed,
+                seed=run.config.run.seed + 2,
+                perturb=perturb,
+                perturb_seed=run.config.run.seed,
+                out=perturbed_population(run),
+            )
+            execute("generate", perturbed, out)
+            out.facts["perturb"] = perturb
     return out
+
+
+def perturbed_population(run: LabRun) -> Path:
+    """Where the generate stage writes the perturbed evaluation population."""
+    return run.paths.out / "population-perturbed"
 
 
 def serve(run: LabRun) -> StageOutcome:
@@ -212,11 +228,13 @@ def train(run: LabRun) -> StageOutcome:
 
     cfg, out = run.config.models, StageOutcome()
     other_seed = run.paths.population_eval
+    perturbed = perturbed_population(run)
     options = TrainOptions(
         **shared_settings(cfg, TrainOptions),
         data=run.paths.population,
         out=run.paths.models,
         eval_data=other_seed if other_seed.joinpath("manifest.json").is_file() else None,
+        perturbed_data=perturbed if perturbed.joinpath("manifest.json").is_file() else None,
         seed=run.config.run.seed,
     )
     metrics = execute("train", options, out).metrics
@@ -230,18 +248,55 @@ def headline_metrics(metrics: dict[str, Any]) -> dict[str, Any]:
     paths = {
         "type_macro_f1_lightgbm": ("types", "held_out", "lightgbm", "macro_f1"),
         "type_macro_f1_other_seed": ("eval", "types", "lightgbm", "macro_f1"),
+        "type_macro_f1_worst": ("types", "headline", "macro_f1"),
+        "type_macro_f1_worst_ci_low": ("types", "headline", "ci95", 0),
+        "type_macro_f1_worst_ci_high": ("types", "headline", "ci95", 1),
+        "type_macro_f1_worst_chance": ("types", "headline", "chance_macro_f1"),
         "kmeans_ari": ("types", "held_out", "kmeans", "ari"),
         "anomaly_pr_auc_ensemble": ("anomaly", "ensemble", "pr_auc"),
         "anomaly_pr_auc_iqr": ("anomaly", "iqr", "pr_auc"),
-        "forecast_wape_two_stage": ("forecast", "two_stage_lightgbm", "cells", "wape"),
-        "forecast_wape_4_week_mean": ("forecast", "mean_4_weeks", "cells", "wape"),
+        "anomaly_best_model_pr_auc": ("anomaly", "headline", "best_model_pr_auc"),
+        "anomaly_best_model_pr_auc_ci_low": ("anomaly", "headline", "best_model_pr_auc_ci", 0),
+        "anomaly_best_model_pr_auc_ci_high": ("anomaly", "headline", "best_model_pr_auc_ci", 1),
+        "anomaly_best_rule_pr_auc": ("anomaly", "headline", "best_rule_pr_auc"),
+        "anomaly_rules_plus_models_pr_auc": ("anomaly", "headline", "stacked_pr_auc"),
+        **{
+            f"forecast_{measure}_{key}": ("forecast", "headline", measure, *path)
+            for measure in ("cells", "weekly_total")
+            for key, path in (
+                ("wape_model", ("model_wape",)),
+                ("wape_model_ci_low", ("model_wape_ci", 0)),
+                ("wape_model_ci_high", ("model_wape_ci", 1)),
+                ("wape_best_baseline", ("baseline_wape",)),
+                ("wape_best_baseline_ci_low", ("baseline_wape_ci", 0)),
+                ("wape_best_baseline_ci_high", ("baseline_wape_ci", 1)),
+                ("ratio_to_best_baseline", ("ratio",)),
+            )
+        },
+        "real_tstr_over_trtr": ("real", "forecast", "tstr_trtr", "ratio"),
+        "real_zero_over_trtr": ("real", "forecast", "tstr_trtr", "zero_over_trtr"),
     }
     for name, path in paths.items():
         value: Any = metrics
         for key in path:
-            value = value.get(key) if isinstance(value, dict) else None
+            if isinstance(value, list) and isinstance(key, int):
+                value = value[key] if key < len(value) else None
+            else:
+                value = value.get(key) if isinstance(value, dict) else None
         if isinstance(value, int | float):
             facts[name] = round(float(value), 3)
+    anomaly_head = metrics.get("anomaly", {}).get("headline")
+    if isinstance(anomaly_head, dict) and "best_rule" in anomaly_head:
+        facts["anomaly_best_model"] = anomaly_head["best_model"]
+        facts["anomaly_best_rule"] = anomaly_head["best_rule"]
+        facts["anomaly_rule_matches_model"] = anomaly_head["rule_matches_model"]
+    for measure, head in metrics.get("forecast", {}).get("headline", {}).items():
+        if isinstance(head, dict) and "best_baseline" in head:
+            facts[f"forecast_{measure}_best_baseline"] = head["best_baseline"]
+            facts[f"forecast_{measure}_model_beats_it"] = head["beats_best_baseline"]
+    worst = metrics.get("types", {}).get("headline", {}).get("evaluation")
+    if worst:
+        facts["type_worst_evaluation"] = worst
     return facts
 
 

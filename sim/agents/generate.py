@@ -314,6 +314,7 @@ def generate_dataset(
     shard_size: int = SHARD_SIZE,
     overwrite: bool = False,
     progress: bool | None = None,
+    meta: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Generate a dataset directory and return its manifest.
 
@@ -329,6 +330,7 @@ def generate_dataset(
         shard_size: Users per shard (changes the data; recorded in the manifest).
         overwrite: Allow a non-empty output directory.
         progress: Show a progress bar (None: only on a terminal).
+        meta: More manifest entries (e.g. ``perturb`` and ``perturb_seed``).
     """
     began = time.perf_counter()
     if not isinstance(workers, int) or workers < 1:
@@ -371,6 +373,7 @@ def generate_dataset(
             seconds=seconds,
         )
     )
+    writer.meta.update(meta or {})
     manifest = writer.close()
     log.info(
         "wrote %s transactions in %.1f s (%.0f rows/s)",

@@ -10,7 +10,7 @@ payment's time, amount, merchant and method are drawn, for normal and anomalous 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -51,6 +51,8 @@ class SpendingWorld:
     methods: Categorical
     season: np.ndarray
     rng: np.random.Generator
+    ongoing: dict[str, np.ndarray] = field(default_factory=dict, compare=False)
+    """Anomaly episodes that span days, kept by :mod:`sim.agents.anomalies`."""
 
     @classmethod
     def create(

@@ -44,8 +44,20 @@ def test_train_writes_metrics_card_and_artifacts(models: Path) -> None:
         assert 0 <= metrics["anomaly"][method]["pr_auc"] <= 1
     fc = metrics["forecast"]
     assert fc["train_last_week"] < fc["test_first_week"]
-    for key in ("last_week", "mean_4_weeks", "seasonal_naive", "two_stage_lightgbm"):
+    for key in (
+        "zero",
+        "last_week",
+        "mean_4_weeks",
+        "median_13_weeks",
+        "tsb",
+        "two_stage_lightgbm",
+    ):
         assert fc[key]["cells"]["wape"] >= 0
+    assert fc["seasonal_naive"]["available"] is False  # under a year of history
+    for measure in ("cells", "weekly_total"):
+        head = fc["headline"][measure]
+        assert head["baseline_wape"] <= fc["zero"][measure]["wape"]
+        assert head["model_wape_ci"][0] <= head["model_wape"] <= head["model_wape_ci"][1]
     card = (models / "model_card.html").read_text()
     assert "Spending type" in card
     for name in ("random_forest", "xgboost", "lightgbm", "kmeans"):

@@ -37,6 +37,17 @@ class GenerateOptions:
     shard_size: int = option(
         DEFAULT_SHARD_SIZE, low=1, help="users per shard (default 5000; changes the data)"
     )
+    perturb: float = option(
+        0.0,
+        low=0.0,
+        high=0.9,
+        metavar="F",
+        help="shift every free persona parameter by a random relative amount up to ±F, "
+        "within its bounds (default 0: the persona file as is)",
+    )
+    perturb_seed: int = option(
+        0, low=0, metavar="S", help="seed of --perturb's shifts (default 0; not the data seed)"
+    )
     out: Path = option(required=True, metavar="DIR", help="output directory")
     overwrite: bool = option(False, help="write into a non-empty output directory")
     no_progress: bool = option(False, help="no progress bar")
@@ -48,7 +59,17 @@ def generate(options: GenerateOptions) -> dict[str, Any]:
 
     arguments = dataclasses.asdict(options)
     no_progress = arguments.pop("no_progress")
-    return generate_dataset(**arguments, progress=False if no_progress else None)
+    perturb, perturb_seed = arguments.pop("perturb"), arguments.pop("perturb_seed")
+    meta = None
+    if perturb > 0:
+        from sim.agents.personas import load_personas
+        from sim.agents.perturb import perturb_personas
+
+        arguments["personas"] = perturb_personas(
+            load_personas(options.personas), perturb, perturb_seed
+        )
+        meta = {"perturb": perturb, "perturb_seed": perturb_seed}
+    return generate_dataset(**arguments, progress=False if no_progress else None, meta=meta)
 
 
 def report(options: GenerateOptions, manifest: dict[str, Any]) -> str:
@@ -66,7 +87,9 @@ COMMAND = Command(
     help="generate users, transactions and daily population metrics (Parquet)",
     description="Simulate a seeded population of persona-driven Moni users and write "
     "users, transactions (with labelled anomalies) and population_daily as a Parquet "
-    "dataset with manifest.json. The same seed gives the same bytes for any --workers.",
+    "dataset with manifest.json. The same seed gives the same bytes for any --workers. "
+    "--perturb F --perturb-seed S first shifts the persona file's free parameters "
+    "(an evaluation population the models have never seen).",
     options=GenerateOptions,
     run=generate,
     report=report,

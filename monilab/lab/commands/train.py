@@ -21,6 +21,12 @@ class TrainOptions:
     data: Path = option(required=True, help="dataset directory")
     out: Path = option(required=True, help="models directory to write")
     eval_data: Path | None = option(None, help="another dataset to test on")
+    perturbed_data: Path | None = option(
+        None,
+        metavar="DIR",
+        help="a dataset from a perturbed persona file (monilab generate --perturb) to test "
+        "the type and style models on",
+    )
     seed: int = option(0, low=0, help="random state of every model")
     trees: int = option(200, low=1, high=10_000, help="trees per boosted model")
     test_weeks: int = option(4, low=1, high=520, help="weeks held out for the forecast")
@@ -49,6 +55,7 @@ def train(options: TrainOptions) -> TrainingResult:
         options.data,
         options.out,
         eval_data=options.eval_data,
+        perturbed_data=options.perturbed_data,
         random_state=options.seed,
         n_estimators=options.trees,
         test_weeks=options.test_weeks,
@@ -97,6 +104,7 @@ def headline(result: dict) -> str:
         f"k-means ARI {types['held_out']['kmeans']['ari']:.3f} "
         f"NMI {types['held_out']['kmeans']['nmi']:.3f}",
     ]
+    lines += _generalisation_lines(types)
     an = result.get("anomaly", {})
     if "ensemble" in an:
         lines.append(
@@ -104,11 +112,9 @@ def headline(result: dict) -> str:
             f"vs IQR {an['iqr']['pr_auc']:.3f}"
         )
     fc = result.get("forecast", {})
-    if "two_stage_lightgbm" in fc:
-        lines.append(
-            f"forecast cell WAPE two-stage {fc['two_stage_lightgbm']['cells']['wape']:.3f} "
-            f"vs 4-week mean {fc['mean_4_weeks']['cells']['wape']:.3f}"
-        )
+    for measure, label in (("cells", "cell"), ("weekly_total", "weekly-total")):
+        if measure in fc.get("headline", {}):
+            lines.append(f"forecast {label} WAPE: {fc['headline'][measure]['text']}")
     lines += extras_headline(result)
     if "eval" in result:
         other = result["eval"]["types"]
@@ -119,6 +125,26 @@ def headline(result: dict) -> str:
             )
         )
     return "\n".join(lines)
+
+
+def _generalisation_lines(types: dict) -> list[str]:
+    """The app model's macro-F1 on held-out personas, the perturbed population and another
+    seed (with intervals), and the worst of them."""
+    head = types.get("headline")
+    if not head or head.get("macro_f1") is None:
+        return []
+    model = head["model"]
+    parts = []
+    for name in ("held_out_personas", "perturbed", "other_seed"):
+        scored = types.get(name, {})
+        if scored.get("available"):
+            s = scored["models"][model]
+            parts.append(f"{name} {s['macro_f1']:.3f} [{s['ci95'][0]:.3f}, {s['ci95'][1]:.3f}]")
+    return [
+        f"type macro-F1 ({model}, label history): " + ", ".join(parts),
+        f"type headline (worst: {head['evaluation']}) {head['macro_f1']:.3f} "
+        f"vs chance {head['chance_macro_f1']:.3f}, k-means {head['kmeans_macro_f1']:.3f}",
+    ]
 
 
 COMMAND = Command(

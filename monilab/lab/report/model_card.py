@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from monilab.lab.report.figures import Chart, new_figure, save_png
+from monilab.lab.report.model_card_anomaly import anomaly_sections
 from monilab.lab.report.model_card_extras import extra_sections
 from monilab.lab.report.render import Note, Section, Table, write_page
 
@@ -67,6 +68,7 @@ def model_card_sections(metrics: dict[str, Any]) -> list[Section]:
     """The card's sections for ``metrics`` (the ``metrics.json`` content)."""
     return [
         *_type_sections(metrics),
+        *anomaly_sections(metrics["anomaly"]),
         _anomaly_section(metrics["anomaly"]),
         _forecast_section(metrics["forecast"]),
         *extra_sections(metrics),
@@ -80,11 +82,83 @@ def _type_rows(types: dict[str, Any]) -> list[dict[str, Any]]:
     ]
 
 
+GENERALISATION = {
+    "held_out_personas": "held-out personas",
+    "perturbed": "perturbed persona file",
+    "other_seed": "another seed",
+}
+"""The type evaluations of :mod:`analysis.type_eval`, as the card names them."""
+
+
+def _interval(score: dict[str, Any]) -> str:
+    ci = score.get("ci95")
+    return f"{score['macro_f1']:.3f} [{ci[0]:.3f}, {ci[1]:.3f}]" if ci else "—"
+
+
+def _generalisation_rows(types: dict[str, Any], model: str) -> list[dict[str, Any]]:
+    rows = []
+    for name, label in GENERALISATION.items():
+        ev = types.get(name, {})
+        if not ev.get("available"):
+            rows.append({"evaluation": label, "users": "not run"})
+            continue
+        scores = ev["models"]
+        km = scores["kmeans"]
+        rows.append(
+            {
+                "evaluation": label,
+                "users": ev["users"],
+                f"{model} macro-F1 [95 %]": _interval(scores[model]),
+                "sign-up label": scores[model].get("signup_macro_f1"),
+                "chance": _interval(scores["chance"]),
+                "k-means macro-F1": _interval(km),
+                "k-means ARI": km["ari"],
+                "k-means NMI": km["nmi"],
+                "style macro-F1": _interval(scores["style"]) if "style" in scores else "—",
+                "changed type": ev["changed_type_users"],
+            }
+        )
+    return rows
+
+
+def _generalisation_sections(types: dict[str, Any]) -> list[Section]:
+    """The headline: the app model's worst macro-F1 over held-out personas, a perturbed
+    persona file and another seed, against the label history."""
+    head = types.get("headline")
+    if not head or head.get("macro_f1") is None:
+        return []
+    model = head["model"]
+    rows = _generalisation_rows(types, model)
+    single = types.get("held_out_personas", {}).get("single_persona_types") or {}
+    after = [
+        f"Headline (the worst of the three): {GENERALISATION[head['evaluation']]}, {model} "
+        f"macro-F1 {_interval(head)} against chance {head['chance_macro_f1']:.3f} and named "
+        f"K-means clusters {head['kmeans_macro_f1']:.3f}.",
+        "Truth: each user's weight-majority type over its label history (drifting, mixed "
+        "users); the sign-up label's macro-F1 is beside it. Intervals: bootstrap over users.",
+    ]
+    if single:
+        names = ", ".join(f"{t} ({', '.join(p)})" for t, p in single.items())
+        after.append(f"Types with a single persona, not held out: {names}.")
+    columns = list(rows[0]) if rows[0].get("users") != "not run" else ["evaluation", "users"]
+    for row in rows:
+        columns += [c for c in row if c not in columns]
+    return [
+        Section(
+            f"Spending type: worst case {head['macro_f1']:.3f} "
+            f"({GENERALISATION[head['evaluation']]})",
+            tables=[Table(columns, rows, testid="types-generalisation", fmt=FMT)],
+            after=after,
+        )
+    ]
+
+
 def _type_sections(metrics: dict[str, Any]) -> list[Section]:
     types = metrics["types"]["held_out"]
     km = types["kmeans"]
     columns = ["model", "macro-F1", "accuracy"]
     sections = [
+        *_generalisation_sections(metrics["types"]),
         Section(
             "Spending type (held-out users)",
             tables=[Table(columns, _type_rows(types), testid="types", fmt=FMT)],
@@ -92,7 +166,7 @@ def _type_sections(metrics: dict[str, Any]) -> list[Section]:
                 f"K-means: ARI {km['ari']:.3f}, NMI {km['nmi']:.3f}; "
                 f"app model: {metrics['types'].get('app_model', '—')}"
             ],
-        )
+        ),
     ]
     if "eval" in metrics:
         other = metrics["eval"]["types"]
@@ -119,27 +193,65 @@ def _anomaly_section(an: dict[str, Any]) -> Section:
     ]
     columns = ["method", "PR-AUC", "precision@budget", "recall@budget"]
     return Section(
-        f"Anomalies ({an['cells']} cells, budget {an['iqr_alerts']})",
+        f"Anomalies on cells, the seed's unit ({an['cells']} cells, budget {an['iqr_alerts']})",
         tables=[Table(columns, rows, testid="anomaly", fmt=FMT)],
     )
 
 
-def _forecast_section(fc: dict[str, Any]) -> Section:
-    rows = [
-        {
-            "model": k,
-            "cell WAPE": v["cells"]["wape"],
-            "cell MAE": v["cells"]["mae"],
-            "weekly-total WAPE": v["weekly_total"]["wape"],
-        }
+def _wape_interval(entry: dict[str, Any] | None) -> str:
+    """``[lo, hi]`` of a WAPE entry's interval, or empty."""
+    ci = (entry or {}).get("wape_ci")
+    return f"[{ci[0]:.3f}, {ci[1]:.3f}]" if ci else ""
+
+
+def forecast_rows(fc: dict[str, Any]) -> tuple[list[str], list[dict[str, Any]]]:
+    """Columns and rows of a forecast table: every method with a cell or weekly-total score
+    (intervals when the metrics have them)."""
+    methods: dict[str, dict[str, Any]] = {
+        k: v
         for k, v in fc.items()
-        if isinstance(v, dict) and "weekly_total" in v
-    ]
+        if k != "headline" and isinstance(v, dict) and ("cells" in v or "weekly_total" in v)
+    }
     columns = ["model", "cell WAPE", "cell MAE", "weekly-total WAPE"]
+    with_ci = any("wape_ci" in (v.get("cells") or v["weekly_total"]) for v in methods.values())
+    if with_ci:
+        columns = ["model", "cell WAPE", "cell 95% CI", "weekly-total WAPE", "weekly-total 95% CI"]
+    rows = []
+    for name, v in methods.items():
+        cells, total = v.get("cells"), v.get("weekly_total")
+        row = {
+            "model": name,
+            "cell WAPE": cells["wape"] if cells else "—",
+            "cell MAE": cells["mae"] if cells else "—",
+            "weekly-total WAPE": total["wape"] if total else "—",
+            "cell 95% CI": _wape_interval(cells),
+            "weekly-total 95% CI": _wape_interval(total),
+        }
+        rows.append({c: row[c] for c in columns})
+    return columns, rows
+
+
+def _forecast_section(fc: dict[str, Any]) -> Section:
+    columns, rows = forecast_rows(fc)
+    head = fc.get("headline", {})
+    before = [
+        f"{label}: {head[key]['text']}"
+        for key, label in (
+            ("cells", "Cells (user × category × week)"),
+            ("weekly_total", "Weekly totals"),
+        )
+        if key in head
+    ]
+    if head:
+        before.append(f"Intervals: {head['intervals']}; {head['selection']}.")
+    after = [f"{k}: {v['reason']}" for k, v in fc.items() if isinstance(v, dict) and "reason" in v]
+    if "zero_forecast" in fc:
+        after.append(f"all-zero forecast cell WAPE {fc['zero_forecast']['wape']:.3f}")
     return Section(
-        "Next-week forecast (time split)",
+        "Next-week forecast against the best baseline (time split)",
+        before=before,
         tables=[Table(columns, rows, testid="forecast", fmt=FMT)],
-        after=[f"all-zero forecast cell WAPE {fc['zero_forecast']['wape']:.3f}"],
+        after=after,
     )
 
 

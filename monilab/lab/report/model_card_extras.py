@@ -94,28 +94,56 @@ def _score(score: dict[str, Any]) -> Section:
     )
 
 
+def _real_rows(methods: dict[str, Any]) -> list[dict[str, Any]]:
+    """One row per method: pooled WAPE with its interval and the range over origins."""
+
+    def cell(entry: dict[str, Any] | None, key: str) -> Any:
+        if not entry:
+            return "—"
+        if key == "wape":
+            return entry["wape"]
+        lo, hi = entry["wape_ci"] if key == "ci" else entry["origin_range"]
+        return f"[{lo:.3f}, {hi:.3f}]"
+
+    return [
+        {
+            "method": name,
+            "cell WAPE": cell(v.get("cells"), "wape"),
+            "95% CI": cell(v.get("cells"), "ci"),
+            "range over origins": cell(v.get("cells"), "range"),
+            "weekly-total WAPE": cell(v.get("weekly_total"), "wape"),
+            "weekly-total 95% CI": cell(v.get("weekly_total"), "ci"),
+        }
+        for name, v in methods.items()
+    ]
+
+
 def _real(real: dict[str, Any]) -> Section:
     fc = real["forecast"]
-    rows = [
-        {
-            "model": k,
-            "cell WAPE": v["cells"]["wape"],
-            "weekly-total WAPE": v.get("weekly_total", {}).get("wape"),
-        }
-        for k, v in fc.items()
-        if isinstance(v, dict) and "cells" in v and isinstance(v["cells"], dict)
-    ]
     ratio = fc.get("tstr_trtr", {})
+    head = fc.get("headline", {}).get("cells", {})
+    before = [f"{name.upper()} on cells: {h['text']}" for name, h in head.items()]
+    if "ratio" in ratio:
+        lo, hi = ratio["ratio_ci"]
+        before.append(
+            f"TSTR/TRTR (cell WAPE ratio, 1 = parity) {ratio['ratio']:.3f} [{lo:.3f}, {hi:.3f}], "
+            f"level-matched {ratio['ratio_level_matched']:.3f}; zero/TRTR "
+            f"{ratio['zero_over_trtr']:.3f} [{ratio['zero_over_trtr_ci'][0]:.3f}, "
+            f"{ratio['zero_over_trtr_ci'][1]:.3f}]"
+        )
+    before.append(
+        f"{fc.get('design', '')}; test from {fc['test_first_week']} ({fc['test_weeks']} weeks); "
+        f"backends (TRTR, TSTR) by origin: "
+        + ", ".join(f"{o['trtr_backend']}/{o.get('tstr_backend', '—')}" for o in fc["origins"])
+    )
+    before += [f"One household {line}." for line in fc.get("what_one_household_shows", [])]
+    before.append(f"Missing from the source: {', '.join(real['missing'])}")
+    columns = list(_real_rows({"x": {}})[0])
     return Section(
         f"Real data: {real['source']} ({real['first_day']} – {real['last_day']}, "
         f"{real['rows']} rows)",
-        before=[
-            f"TSTR/TRTR (cell WAPE ratio, 1 = parity): {ratio.get('ratio', float('nan')):.3f}, "
-            f"level-matched {ratio.get('ratio_level_matched', float('nan')):.3f}; test from "
-            f"{fc['test_first_week']} ({fc['test_weeks']} weeks); missing: "
-            f"{', '.join(real['missing'])}"
-        ],
-        tables=[Table(["model", "cell WAPE", "weekly-total WAPE"], rows, "real-forecast", FMT)],
+        before=before,
+        tables=[Table(columns, _real_rows(fc.get("methods", {})), "real-forecast", FMT)],
         after=[f"anomalies (no labels): {real['anomaly']}"],
     )
 

@@ -10,7 +10,7 @@ from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.model_selection import cross_val_score
 
 from monilab.contracts.vocabulary import ANOMALY_KINDS
-from sim.agents.anomalies import BURST_SIZES, KIND_WEIGHTS, MAX_EPISODE_PROB
+from sim.agents.anomalies import KIND_WEIGHTS, MAX_EPISODE_PROB, ROWS_PER_EPISODE
 from sim.agents.population import Population
 
 
@@ -37,9 +37,8 @@ def test_prevalence_follows_rate_and_propensity(payments, quarter_population):
     persona = per_day.user_id.map(payments.drop_duplicates("user_id").set_index("user_id").persona)
     propensity = persona.map(dict(zip(pop.tables.names, pop.tables.propensity, strict=True)))
     chance = np.minimum(MAX_EPISODE_PROB, pop.anomaly_rate * propensity * per_day.k)
-    rows_per_episode = sum(
-        w * (np.mean(BURST_SIZES) if k == "small_burst" else 1) for k, w in KIND_WEIGHTS.items()
-    )
+    weight = sum(KIND_WEIGHTS.values())
+    rows_per_episode = sum(w * ROWS_PER_EPISODE.get(k, 1) for k, w in KIND_WEIGHTS.items()) / weight
     expected = chance.sum() * rows_per_episode
     observed = payments.is_anomaly.sum()
     assert observed == pytest.approx(expected, rel=0.12)
@@ -121,3 +120,26 @@ def test_no_leak_outside_behaviour(payments, quarter_population):
         scoring="roc_auc",
     )
     assert auc.mean() < 0.56
+
+
+def test_harder_kinds_behave_as_described(payments):
+    kind = payments.anomaly_kind
+    normal = payments[~payments.is_anomaly]
+    near = payments[kind == "near_duplicate"]
+    twins = near.merge(normal, on=["user_id", "merchant", "category"], suffixes=("", "_o"))
+    gap = (twins.ts - twins.ts_o).dt.total_seconds()
+    change = (twins.amount / twins.amount_o - 1).abs()
+    close = twins[(gap >= 60) & (gap <= 1800) & (change > 0) & (change <= 0.2)]
+    assert close.txn_id.nunique() >= 0.9 * len(near)
+
+    ordinary = payments[kind == "ordinary_burst"].sort_values(["user_id", "ts"])
+    assert ordinary.amount.median() > 2 * payments[kind == "small_burst"].amount.median()
+    gaps = ordinary.groupby(["user_id", "merchant"]).ts.diff().dt.total_seconds().dropna()
+    assert (gaps[gaps < 3600] <= 600).mean() > 0.95
+
+    takeover = payments[kind == "account_takeover"]
+    assert takeover.ts.dt.hour.between(0, 5).mean() > 0.95
+    days = takeover.groupby("user_id").ts.agg(lambda t: t.dt.normalize().nunique())
+    assert days.median() >= 3
+    first_last = takeover.sort_values("ts").groupby("user_id").amount.agg(["first", "last"])
+    assert (first_last["last"] > first_last["first"]).mean() > 0.7
