@@ -33,6 +33,13 @@ OUTING_GAP_S = 600.0
 DAY_S = 86_400
 
 
+MAX_RELATIVE_DAY = 10.0
+"""A day counts at most as ten ordinary days in the excitation: a user whose ordinary day
+is nearly empty (a spent budget, a quiet spell) and who still pays once would otherwise
+excite the next days a billionfold (seen in calibration at extreme parameters: 51 M
+payments in one simulated day)."""
+
+
 def new_month(tables: PersonaTables, state: AgentState, rng: np.random.Generator) -> None:
     """Draw every user's level for the month that starts today."""
     sigma = tables.month_sigma[state.persona]
@@ -72,7 +79,7 @@ def record_day(
     excitation counts purchases relative to what the user's day would bring.
     """
     p = state.persona
-    relative = counts / np.maximum(expected, 1e-9)
+    relative = np.minimum(counts / np.maximum(expected, 1e-9), MAX_RELATIVE_DAY)
     state.excite = tables.burst_decay[p] * state.excite + tables.burst_jump[p] * relative
 
 

@@ -106,9 +106,11 @@ def headline(result: dict) -> str:
     ]
     lines += _generalisation_lines(types)
     an = result.get("anomaly", {})
-    if "ensemble" in an:
+    if "headline" in an:
+        lines.append(f"anomaly (held-out users, per transaction): {an['headline']['verdict']}")
+    elif "ensemble" in an:
         lines.append(
-            f"anomaly PR-AUC ensemble {an['ensemble']['pr_auc']:.3f} "
+            f"anomaly PR-AUC on cells: ensemble {an['ensemble']['pr_auc']:.3f} "
             f"vs IQR {an['iqr']['pr_auc']:.3f}"
         )
     fc = result.get("forecast", {})

@@ -79,6 +79,21 @@ def test_intensity_keeps_mean_one_with_self_excitation(year_population):
     assert np.mean(levels[100:]) == pytest.approx(1.0, abs=0.05)
 
 
+def test_a_payment_on_a_nearly_empty_day_cannot_run_away(year_population):
+    """Calibration once met 51 M payments in one day: one purchase against an expected
+    1e-9 excited the next day a billionfold. A day now counts as ten ordinary days at most."""
+    model = year_population.model(0)
+    state, tables = model.state, model.tables
+    state.excite[:] = 0.0
+    ones = np.ones(state.size)
+    for _ in range(30):
+        rhythm.record_day(tables, state, ones, np.full(state.size, 1e-12))
+    p = state.persona
+    bound = tables.burst_jump[p] * rhythm.MAX_RELATIVE_DAY / (1.0 - tables.burst_decay[p])
+    assert np.all(state.excite <= bound + 1e-9)
+    assert state.excite.max() < 1e3
+
+
 def test_outings_put_followers_minutes_after_the_previous_payment():
     users = np.array([0, 0, 0, 1, 1])
     seconds = np.array([36_000, 50_000, 70_000, 40_000, 80_000])
