@@ -9,7 +9,10 @@ relative amount of at most ``amount``, seeded, and clipped to the parameter's bo
 - a linear one by ``1 + amount * u`` (a value of 0 moves by ``amount * u`` of its range);
 
 with one ``u`` uniform in [-1, 1] per parameter, drawn in document order from
-``numpy.random.SeedSequence(seed)``. The same set, amount and seed give the same values
+``numpy.random.SeedSequence(seed)``. The savings and investment rates of every persona
+(:data:`RATE_FIELDS`, fixed values in the file, yet what separates personas most) move
+the same way, linearly, within [0, :data:`MAX_RATE`], with draws made after the free
+parameters' ones. The same set, amount and seed give the same values
 (hence the same persona file bytes and, through :func:`sim.agents.generate.generate_dataset`,
 the same dataset for any number of workers).
 
@@ -20,14 +23,18 @@ Example::
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import math
 
 import numpy as np
 
 from sim.agents.parameters import FreeParameter
-from sim.agents.personas import PersonaError, PersonaSet
+from sim.agents.personas import PersonaError, PersonaSet, parse_document
 
+RATE_FIELDS = ("savings_rate", "investment_rate")
+"""Fixed ``[personas.NAME.saving]`` values the perturbation also moves."""
+MAX_RATE = 0.9
 MAX_AMOUNT = 0.9
 """Largest relative shift (a linear parameter then moves by up to ±90 %)."""
 
@@ -62,6 +69,30 @@ def perturb_personas(personas: PersonaSet, amount: float, seed: int) -> PersonaS
     if amount == 0.0:
         return personas
     shifted = personas.with_values(perturbed_values(personas, amount, seed))
+    shifted = parse_document(
+        _shift_rates(shifted.document, amount, seed, len(personas.free_parameters())),
+        source=shifted.source,
+    )
     return dataclasses.replace(
         shifted, source=f"{personas.source} perturbed ±{amount:g} seed {seed}"
     )
+
+
+def _shift_rates(document: dict, amount: float, seed: int, skip: int) -> dict:
+    """A copy of ``document`` with every persona's :data:`RATE_FIELDS` shifted (the draws
+    follow the ``skip`` free parameters' draws of the same seed)."""
+    shifted = copy.deepcopy(document)
+    savings = [
+        (persona["saving"], name)
+        for persona in shifted.get("personas", {}).values()
+        if isinstance(persona.get("saving"), dict)
+        for name in RATE_FIELDS
+        if isinstance(persona["saving"].get(name), int | float)
+    ]
+    draws = np.random.default_rng(np.random.SeedSequence(seed)).uniform(
+        -1.0, 1.0, skip + len(savings)
+    )
+    for (table, name), u in zip(savings, draws[skip:], strict=True):
+        moved = shifted_value(FreeParameter(name, float(table[name]), 0.0, MAX_RATE), amount, u)
+        table[name] = moved
+    return shifted

@@ -82,3 +82,18 @@ def test_perturbed_dataset_is_the_same_bytes_for_any_workers(tmp_path: Path) -> 
     recorded = json.loads((tmp_path / "1" / "manifest.json").read_text())
     assert recorded["persona_file_sha256"] == shifted.sha256
     assert (tmp_path / "1" / "personas.toml").read_text() == shifted.to_toml()
+
+
+def test_savings_and_investment_rates_move_too() -> None:
+    """They are fixed in the file yet separate the personas most; a perturbed population
+    that kept them would test the classifiers on the same savers."""
+    base = default_personas().document["personas"]
+    shifted = perturb_personas(default_personas(), 0.25, 3).document["personas"]
+    moved = 0
+    for name, persona in base.items():
+        for field in ("savings_rate", "investment_rate"):
+            before, after = persona["saving"][field], shifted[name]["saving"][field]
+            assert 0.0 <= after <= 0.9
+            assert abs(after - before) <= 0.25 * before + 1e-9 or before == 0.0
+            moved += after != before
+    assert moved >= len(base)
