@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from monilab.contracts.errors import MonilabError
-from monilab.contracts.options import check_options, flag_of, spec_of
+from monilab.contracts.options import check_options, default_of, flag_of, spec_of
 
 _CONVERTERS: dict[Any, Any] = {int: int, float: float, str: str, Path: Path}
 
@@ -64,11 +64,10 @@ def _add_one(target: Any, fld: dataclasses.Field, hint: Any) -> None:
 
 
 def _default(fld: dataclasses.Field) -> Any:
-    if fld.default is not dataclasses.MISSING:
-        return fld.default
+    """The flag's default: a repeated flag starts from nothing (``options_from`` fills in)."""
     if fld.default_factory is not dataclasses.MISSING:
-        return None  # a repeated flag starts from nothing; options_from fills the default
-    return None
+        return None
+    return default_of(fld)
 
 
 def _base_type(hint: Any) -> Any:

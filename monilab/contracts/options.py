@@ -146,7 +146,7 @@ def to_argv(options: Any) -> list[str]:
     positional: list[str] = []
     for fld in dataclasses.fields(options):
         spec, value = spec_of(fld), getattr(options, fld.name)
-        if not spec.cli or (value == _default_of(fld) and not spec.required) or value is None:
+        if not spec.cli or (value == default_of(fld) and not spec.required) or value is None:
             continue
         flag = flag_of(fld)
         if spec.flag == "":
@@ -165,7 +165,8 @@ def to_argv(options: Any) -> list[str]:
     return argv + positional
 
 
-def _default_of(fld: dataclasses.Field) -> Any:
+def default_of(fld: dataclasses.Field) -> Any:
+    """The field's default value (a fresh one for a default factory; None without)."""
     if fld.default is not MISSING:
         return fld.default
     if fld.default_factory is not MISSING:
