@@ -43,10 +43,12 @@ from sklearn.model_selection import train_test_split
 from analysis import anomaly, extras, forecast, forecast_baselines, metrics, shards, type_eval
 from analysis.anomaly_eval import StackedDetector, TxnEvaluator, kind_codes
 from analysis.anomaly_eval import evaluate as evaluate_anomalies
+from analysis.app_dataset import AppDataset
+from analysis.app_usage import usage_evaluation
 from analysis.features import hourly_slots, sample_users, user_features
 from analysis.hourly import evaluate_slots
 from analysis.real_data import RealLedger
-from analysis.type_model import ESTIMATORS, TypeClusterer, UserClassifier
+from analysis.type_model import ESTIMATORS, TYPE_FEATURES, TypeClusterer, UserClassifier
 from monilab.contracts.datasets import read_dataset
 from monilab.contracts.errors import MonilabError
 from monilab.contracts.vocabulary import SPENDING_TYPES, STYLES
@@ -466,6 +468,10 @@ def summary_metrics(
     }
 
 
+MIN_USAGE_USERS = 50
+"""Fewer users with live requests than this leave the app-usage evaluation unscored (the
+boosted classifier cannot split on folds of a few dozen users)."""
+
 MAX_ANOMALY_EVAL_USERS = 2_000
 """Held-out users whose transactions the per-kind anomaly evaluation scores (a seeded sample)."""
 
@@ -604,6 +610,7 @@ def train(
     real: RealLedger | None = None,
     max_train_users: int = MAX_TRAIN_USERS,
     n_jobs: int = N_JOBS,
+    app: AppDataset | None = None,
 ) -> TrainingResult:
     """Train, evaluate and save every model; return the metrics (also in ``metrics.json``)
     and the data of the model card's figures (the card: :mod:`monilab.lab.report.model_card`).
@@ -621,6 +628,11 @@ def train(
     ``types`` section also holds :func:`analysis.type_eval.evaluate_generalisation`: held-out
     personas, the ``perturbed_data`` population and the ``eval_data`` one, the worst as
     ``headline``.
+
+    With ``app`` (:func:`analysis.app_dataset.build_app_dataset`: ``data`` is then the app's
+    export joined to the ground truth) ``trained_on`` says so, with the join's counts, and
+    ``app_usage`` scores what the request log's usage features add to the type model
+    (:func:`analysis.app_usage.usage_evaluation`).
     """
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -665,8 +677,26 @@ def train(
     )
     if eval_data is not None:
         metrics["eval"] = evaluate(out, eval_data, test_weeks=test_weeks, n_jobs=n_jobs)
+    metrics["trained_on"] = trained_on(data, app)
+    if app is not None:
+        metrics["app_usage"] = usage_evaluation(
+            prepared.feats,
+            app.usage,
+            prepared.types,
+            spending_features=TYPE_FEATURES,
+            seed=random_state,
+            min_users=MIN_USAGE_USERS,
+        )
     (out / "metrics.json").write_text(json.dumps(metrics, indent=1, default=str))
     return TrainingResult(metrics, scoring.pr_curves, scoring.weekly)
+
+
+def trained_on(data: str | Path, app: AppDataset | None) -> dict[str, Any]:
+    """What the models learned from: a generated dataset, or the app's export joined to the
+    ground truth (with the join's counts)."""
+    if app is None:
+        return {"kind": "generated dataset", "data": str(data)}
+    return {"kind": "app export joined to the ground truth", "data": str(data), **app.join}
 
 
 def weekly_totals(test: pd.DataFrame, predictions: dict[str, np.ndarray]) -> WeeklyTotals:

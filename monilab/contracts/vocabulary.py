@@ -33,7 +33,7 @@ STYLES: tuple[str, ...] = ("loose_passive", "loose_aggressive", "tight_passive",
 METHODS: tuple[str, ...] = ("card", "transfer", "auto_debit", "cash")
 DIRECTIONS: tuple[str, ...] = ("in", "out")
 GENDERS: tuple[str, ...] = ("m", "f")
-EVENT_SOURCES: tuple[str, ...] = ("locust", "browser", "api")
+EVENT_SOURCES: tuple[str, ...] = ("locust", "browser", "api", "history")
 ANOMALY_KINDS: tuple[str, ...] = (
     "amount_spike",
     "small_burst",

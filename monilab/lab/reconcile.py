@@ -16,7 +16,7 @@ import pyarrow.parquet as pq
 from monilab.contracts.datasets import read_dataset
 from monilab.contracts.errors import MonilabError
 from sim.reconcile.check import Reconciliation, WriteKey, reconcile_writes
-from sim.reconcile.ledger import read_ledger
+from sim.reconcile.ledger import expand_batches, read_ledger
 
 
 def reconcile_export(ledger_dir: str | Path, export_dir: str | Path) -> Reconciliation:
@@ -31,7 +31,7 @@ def reconcile_export(ledger_dir: str | Path, export_dir: str | Path) -> Reconcil
         raise MonilabError(f"{ledger_dir}: no load ledger (did the load stage run?)")
     user_of: dict[str, str] = {}
     writes: dict[str, list[WriteKey]] = {"sent": [], "ack": []}
-    for line in read_ledger(ledger_dir):
+    for line in expand_batches(read_ledger(ledger_dir)):
         kind = line.get("type")
         if kind == "agent" and line.get("user_id") is not None:
             user_of[line["email"]] = str(line["user_id"])

@@ -99,6 +99,8 @@ class LoadSection:
     days: int = option_like(LoadOptions, "days", 14)
     start: str = option_like(LoadOptions, "start", "2024-03-01")
     processes: int = option_like(LoadOptions, "processes", 0)
+    history: bool = option_like(LoadOptions, "history", True)
+    live_days: int = option_like(LoadOptions, "live_days", 3)
 
 
 @dataclass(frozen=True)
@@ -128,6 +130,12 @@ class ModelsSection:
         0.25,
         help="the type models are also tested on eval_users users of a persona file shifted "
         "by up to ± this (0 = no perturbed population)",
+    )
+    train_on: str = _spec(
+        "export",
+        choices=("export", "population"),
+        help="what the models learn from: the app's export joined to the ground truth "
+        "(needs the load's history upload and the export stage) or the generated population",
     )
 
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from monilab.contracts.errors import MonilabError
 from monilab.contracts.options import check_options
 from monilab.lab.commands import command
 from monilab.lab.runconfig import shared_settings
@@ -134,6 +135,7 @@ def load(run: LabRun) -> StageOutcome:
         settings["population"] = run.paths.population
     else:
         settings["personas"] = run.personas
+        settings["history"] = False  # the history comes from the generated population
     options = LoadOptions(
         **settings,
         host=run.app_url(),
@@ -154,6 +156,14 @@ def load(run: LabRun) -> StageOutcome:
         "duplicated": rec.get("duplicated"),
         "unexpected": rec.get("unexpected"),
     }
+    history = summary.get("history") or {}
+    if history:
+        out.facts["history_spendings"] = history.get("spendings_acknowledged")
+        out.facts["history_seconds"] = history.get("seconds")
+    if history.get("failures"):
+        out.findings.append(
+            f"history upload: {history['failures']} of {history['requests']} requests failed"
+        )
     if total.get("failures"):
         out.findings.append(f"{total['failures']} of {total.get('requests')} requests failed")
     if rec and not rec.get("ok"):
@@ -223,23 +233,39 @@ def reconcile(run: LabRun) -> StageOutcome:
 
 
 def train(run: LabRun) -> StageOutcome:
-    """Type, anomaly and forecast models on the population (tested on another seed's)."""
+    """Type, anomaly and forecast models on what the app stored (the export joined to the
+    population's ground truth), or on the population itself (tested on another seed's)."""
     from monilab.lab.commands.train import TrainOptions
 
     cfg, out = run.config.models, StageOutcome()
     other_seed = run.paths.population_eval
     perturbed = perturbed_population(run)
+    export = _export_to_train_on(run)
     options = TrainOptions(
         **shared_settings(cfg, TrainOptions),
         data=run.paths.population,
+        export=export,
         out=run.paths.models,
         eval_data=other_seed if other_seed.joinpath("manifest.json").is_file() else None,
         perturbed_data=perturbed if perturbed.joinpath("manifest.json").is_file() else None,
         seed=run.config.run.seed,
     )
     metrics = execute("train", options, out).metrics
-    out.facts = headline_metrics(metrics)
+    out.facts = {"trained_on": "app export" if export else "generated population"}
+    out.facts |= headline_metrics(metrics)
     return out
+
+
+def _export_to_train_on(run: LabRun) -> Path | None:
+    """The export when the models should learn from it (MonilabError when it cannot be)."""
+    if run.config.models.train_on != "export":
+        return None
+    skipped = set(run.config.run.skip)
+    if skipped & {"load", "export", "serve"} or not run.config.load.history:
+        return None  # nothing went through the app: the population is all there is
+    if not run.paths.export.joinpath("manifest.json").is_file():
+        raise MonilabError(f"models.train_on = export, but {run.paths.export} has no export")
+    return run.paths.export
 
 
 def headline_metrics(metrics: dict[str, Any]) -> dict[str, Any]:

@@ -152,7 +152,7 @@ def agent_actions(pop: Population, index: int) -> Iterator[Action]:
     user = data.users.slice(local, 1).to_pylist()[0]
     state, t = data.model.state, pop.tables
     p = int(state.persona[local])
-    rows = data.rows_of(local).to_pandas()
+    rows = data.frame_of(local)
     rows["sec"] = rows.ts.astype("datetime64[s]").astype(np.int64)
     pay = rows[
         (rows.direction == "out")
@@ -186,7 +186,7 @@ def agent_actions(pop: Population, index: int) -> Iterator[Action]:
     clock += int(rng.integers(10, 60))
     yield Action(_time(clock), "logout")
 
-    records = rows.to_dict("records")
+    records: list[dict[str, Any]] = rows.to_dict("records")  # type: ignore[assignment]
     sessions = [int(x) for x in starts]
     if records and (not sessions or sessions[-1] < records[-1]["sec"]):
         sessions.append(records[-1]["sec"] + 30 + int(rng.exponential(TRIGGER_DELAY_S)))

@@ -20,6 +20,7 @@ from typing import overload
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from monilab.contracts.errors import MonilabError
 from sim.agents.calendar import SimCalendar
@@ -66,6 +67,19 @@ class ShardData:
         return self.transactions.take(
             self.by_user[self.user_start[local] : self.user_start[local + 1]]
         )
+
+    def frame_of(self, local: int) -> pd.DataFrame:
+        """:meth:`rows_of` as plain pandas columns (text as strings, not Categoricals: making
+        a Categorical of the shard-wide merchant dictionary per user costs 30 times more)."""
+        rows = self.rows_of(local)
+        return pa.table(
+            {
+                name: pc.cast(column, column.type.value_type)
+                if pa.types.is_dictionary(column.type)
+                else column
+                for name, column in zip(rows.column_names, rows.columns, strict=True)
+            }
+        ).to_pandas()
 
 
 class AgentIds(Sequence[str]):

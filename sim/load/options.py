@@ -63,6 +63,15 @@ class LoadOptions:
     expect_workers: int = option(1, low=1, high=1024, help="workers a master awaits")
     master_host: str = option("127.0.0.1", help="the master a worker joins")
     master_port: int = option(5557, low=1, high=65535, help="the master's port")
+    history: bool = option(
+        False,
+        help="with --population: before the run every agent signs up and uploads its past "
+        "months in batches (X-Source: history); Locust replays the last --live-days days; "
+        "after it every agent syncs that window (idempotent), so the app holds the whole period",
+    )
+    live_days: int = option(
+        7, low=1, high=366, help="with --history: the live window, the population's last N days"
+    )
     web: bool = option(False, help="serve Locust's web UI")
     reconcile: bool = option(
         True, negate="--no-reconcile", help="skip reading writes back after the run"

@@ -6,10 +6,12 @@ never imports Locust.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import shutil
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +19,7 @@ import requests
 
 from monilab.contracts.errors import MonilabError
 from sim.health import check_healthz
+from sim.load.history import AgentHistory, HistoryUpload, live_window_start, split_agent
 from sim.load.options import LoadOptions
 from sim.load.runner import LoadRun, run_locust
 from sim.load.summary import endpoint_stats, persona_stats
@@ -30,6 +33,8 @@ log = logging.getLogger(__name__)
 
 def run_load_session(options: LoadOptions) -> dict[str, Any] | None:
     """Run one load session; returns the summary (None for a worker, whose master reports)."""
+    if options.history and options.population is None:
+        raise MonilabError("--history needs --population (a dataset made by monilab generate)")
     out = options.out
     out.mkdir(parents=True, exist_ok=True)
     ledger_dir = out / "ledger"
@@ -38,8 +43,11 @@ def run_load_session(options: LoadOptions) -> dict[str, Any] | None:
     run_id = options.run_id or time.strftime("run-%Y%m%d-%H%M%S")
     if options.role != "worker":
         check_healthz(options.host)
+    history = _History(options, run_id, ledger_dir) if options.history else None
+    if history is not None and options.role != "worker":
+        history.bring_in()
 
-    plan_path, activity = _prepare_plan(options, out)
+    plan_path, activity = _prepare_plan(options, out, history)
     spec = ShapeSpec(
         kind=options.shape,
         peak_users=options.users,
@@ -78,10 +86,14 @@ def run_load_session(options: LoadOptions) -> dict[str, Any] | None:
         )
     if options.role == "worker":
         return None
-    return write_summary(options, load_run, wall)
+    if history is not None:
+        history.sync()
+    return write_summary(options, load_run, wall, history)
 
 
-def write_summary(options: LoadOptions, load_run: LoadRun, wall: float) -> dict[str, Any]:
+def write_summary(
+    options: LoadOptions, load_run: LoadRun, wall: float, history: _History | None = None
+) -> dict[str, Any]:
     """Build ``summary.json`` from Locust's CSV, the ledger and the reconciliation."""
     endpoints, total = endpoint_stats(f"{load_run.csv_prefix}_stats.csv")
     lines = list(read_ledger(load_run.ledger_dir))
@@ -93,7 +105,9 @@ def write_summary(options: LoadOptions, load_run: LoadRun, wall: float) -> dict[
         "run_time_s": options.run_time,
         "time_scale": options.time_scale,
         "wall_time_s": round(wall, 2),
-        "agents_started": sum(1 for line in lines if line.get("type") == "agent"),
+        "agents_started": sum(
+            1 for line in lines if line.get("type") == "agent" and not line.get("history")
+        ),
         "total": total,
         "endpoints": endpoints,
         "personas": persona_stats(lines),
@@ -106,6 +120,8 @@ def write_summary(options: LoadOptions, load_run: LoadRun, wall: float) -> dict[
             else str(load_run.plan),
         },
     }
+    if history is not None:
+        summary["history"] = history.summary()
     if options.reconcile:
         try:
             summary["reconciliation"] = reconcile_run(
@@ -119,7 +135,56 @@ def write_summary(options: LoadOptions, load_run: LoadRun, wall: float) -> dict[
     return summary
 
 
-def _prepare_plan(options: LoadOptions, out: Path) -> tuple[Path, list[float]]:
+class _History:
+    """The agents' history around the live run (:mod:`sim.load.history`)."""
+
+    def __init__(self, options: LoadOptions, run_id: str, ledger_dir: Path) -> None:
+        from sim.plan.build import population_of_dataset
+
+        assert options.population is not None, "checked by run_load_session"
+        ledger_dir.mkdir(parents=True, exist_ok=True)
+        self.upload = HistoryUpload(options.host, run_id, ledger_dir)
+        self.pop = population_of_dataset(options.population)
+        self.live_from = live_window_start(self.pop.start, self.pop.days, options.live_days)
+        self.live: list[AgentHistory] = []
+        self.seconds = {"bring_in": 0.0, "sync": 0.0}
+
+    def bring_in(self) -> None:
+        """Every agent's past, before Locust starts."""
+        personas = self.pop.users_frame()["persona"].tolist()
+
+        def agents() -> Iterator[AgentHistory]:
+            for index in range(self.pop.users):
+                agent = split_agent(self.pop, index, personas[index], self.live_from)
+                self.live.append(dataclasses.replace(agent, past=()))
+                yield agent
+
+        log.info("history: %d agents bring their past (before %s)", self.pop.users, self.live_from)
+        self._timed("bring_in", agents())
+
+    def sync(self) -> None:
+        """Every agent's live window, after Locust (replays for what it already stored)."""
+        self._timed("sync", iter(self.live))
+
+    def _timed(self, step: str, work: Iterator[AgentHistory]) -> None:
+        started = time.monotonic()
+        self.upload.run(work, step)
+        self.seconds[step] += time.monotonic() - started
+        if self.upload.stats.failures:
+            log.warning("history: %d failed requests so far", self.upload.stats.failures)
+
+    def summary(self) -> dict[str, Any]:
+        total = sum(self.seconds.values())
+        return self.upload.summary(total) | {
+            "live_from": self.live_from.isoformat(),
+            "seconds_before": round(self.seconds["bring_in"], 2),
+            "seconds_after": round(self.seconds["sync"], 2),
+        }
+
+
+def _prepare_plan(
+    options: LoadOptions, out: Path, history: _History | None = None
+) -> tuple[Path, list[float]]:
     """The plan file to replay and the population's hourly activity (for the shape)."""
     from sim.plan.build import activity_from_plan, build_plan
 
@@ -138,7 +203,10 @@ def _prepare_plan(options: LoadOptions, out: Path) -> tuple[Path, list[float]]:
         start=options.start,
         personas=options.personas,
         population=options.population,
+        live_from=history.live_from if history is not None else None,
     )
+    if not agents:
+        raise MonilabError("no agent has anything to do in the live window (raise --live-days)")
     path = out / "plan.jsonl"
     write_plan(path, agents)
     return path, activity

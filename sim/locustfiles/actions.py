@@ -3,9 +3,10 @@
 :class:`MoniApi` wraps a Locust HTTP client for one agent: it signs up (or logs in) with the
 agent's derived credentials, sends every request with ``X-Run-Id``, ``X-Agent-Id`` and
 ``X-Source: locust``, names parameterised URLs for the stats, and makes spending writes safe
-to retry: a failed write (connection error, 5xx, timeout) is retried with the *same*
-``client_txn_id`` until the app acknowledges it or the retry budget runs out, and every
-attempt and acknowledgement goes to the ledger for reconciliation. A 401 (the app restarted
+to retry: a failed write (connection error, 5xx, timeout; one spending or a batch of them)
+is retried with the *same* ``client_txn_id`` until the app acknowledges it or the retry
+budget runs out, and every attempt and acknowledgement goes to the ledger for
+reconciliation. A 401 (the app restarted
 with a new key, or the token expired) triggers one fresh login.
 
 It imports nothing from Locust, so it is testable with any client that has Locust's
@@ -17,7 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 from sim.plan.records import AgentPlan, PlannedAction, agent_credentials
@@ -29,6 +30,8 @@ API = "/api/v1"
 KST_OFFSET = "+09:00"
 WRITE_RETRIES = 12
 RETRY_BACKOFF = (0.2, 0.5, 1.0, 2.0, 3.0)
+MAX_BATCH = 500
+"""Most spendings one batch request carries (the app's limit)."""
 
 _SPENDING_FIELDS = ("amount", "category", "direction", "method", "merchant", "memo")
 _SIGNUP_FIELDS = ("age", "gender", "occupation", "region", "monthly_income", "name")
@@ -47,6 +50,7 @@ class MoniApi:
         sleep: Callable[[float], None] = time.sleep,
         profile: Mapping[str, Any] | None = None,
         worker_index: int = 0,
+        source: str = "locust",
     ) -> None:
         self.client = client
         self.plan = plan
@@ -55,7 +59,7 @@ class MoniApi:
         self.profile = dict(profile or {})
         self.worker_index = worker_index
         self.email, self.password = agent_credentials(run_id, plan.agent_id)
-        self.headers = {"X-Run-Id": run_id, "X-Agent-Id": plan.agent_id, "X-Source": "locust"}
+        self.headers = {"X-Run-Id": run_id, "X-Agent-Id": plan.agent_id, "X-Source": source}
         self.token: str | None = None
         self.user_id: int | None = None
 
@@ -179,26 +183,44 @@ class MoniApi:
         """Send one spending; retried with the same client_txn_id until acknowledged."""
         self._ensure_login()
         body = spending_body(action.payload)
-        txn = body["client_txn_id"]
-        self.ledger.record("sent", agent_id=self.plan.agent_id, email=self.email, client_txn_id=txn)
+        self._write_reliably(f"{API}/spendings", body, [body["client_txn_id"]])
+
+    def upload_spendings(self, payloads: Sequence[Mapping[str, Any]]) -> int:
+        """Upload planned spendings through the batch endpoint, one calendar month (at most
+        :data:`MAX_BATCH` spendings) per request, each batch retried like one spending;
+        returns how many were acknowledged."""
+        self._ensure_login()
+        acknowledged = 0
+        for batch in month_batches(payloads):
+            body = {"items": [spending_body(p) for p in batch]}
+            ids = [item["client_txn_id"] for item in body["items"]]
+            if self._write_reliably(f"{API}/spendings/batch", body, ids) is not None:
+                acknowledged += len(ids)
+        return acknowledged
+
+    def _write_reliably(self, path: str, body: Any, txn_ids: list[str]) -> Any:
+        """POST a write until the app acknowledges it (same ids on every retry) or refuses it
+        for good; every attempt and the acknowledgement go to the ledger. Returns the
+        acknowledged answer's JSON, else None."""
+        self._record_writes("sent", txn_ids)
         for attempt in range(WRITE_RETRIES + 1):
-            status, data = self._call(
-                "POST", f"{API}/spendings", json=body, ok=(200, 201), body=True
-            )
+            status, data = self._call("POST", path, json=body, ok=(200, 201), body=True)
             if status in (200, 201):
-                self.ledger.record(
-                    "ack",
-                    agent_id=self.plan.agent_id,
-                    email=self.email,
-                    client_txn_id=txn,
-                    spending_id=(data or {}).get("id"),
-                )
-                return
+                self._record_writes("ack", txn_ids, spending_id=(data or {}).get("id"))
+                return data if data is not None else {}
             if 400 <= status < 500 and status not in (401, 408, 429):
-                return  # the app refused it for good: nothing to retry, nothing acknowledged
+                return None  # the app refused it for good: nothing to retry or acknowledge
             if status == 401:
                 self._login()
             self._backoff(attempt)
+        return None
+
+    def _record_writes(self, kind: str, txn_ids: list[str], **extra: Any) -> None:
+        who = {"agent_id": self.plan.agent_id, "email": self.email}
+        if len(txn_ids) == 1:
+            self.ledger.record(kind, **who, client_txn_id=txn_ids[0], **extra)
+        else:
+            self.ledger.record(f"{kind}_batch", **who, client_txn_ids=txn_ids)
 
     # ------------------------------------------------------------------ plumbing
 
@@ -251,6 +273,21 @@ def spending_body(payload: Mapping[str, Any]) -> dict[str, Any]:
     body = {"spent_at": spent_at, "client_txn_id": str(payload["client_txn_id"])}
     body.update({k: payload[k] for k in _SPENDING_FIELDS if payload.get(k) is not None})
     return body
+
+
+def month_batches(payloads: Sequence[Mapping[str, Any]]) -> Iterator[list[Mapping[str, Any]]]:
+    """Spendings (in time order) grouped by calendar month, at most MAX_BATCH per group."""
+    batch: list[Mapping[str, Any]] = []
+    month = ""
+    for payload in payloads:
+        this_month = str(payload.get("spent_at") or payload.get("ts"))[:7]
+        if batch and (this_month != month or len(batch) == MAX_BATCH):
+            yield batch
+            batch = []
+        month = this_month
+        batch.append(payload)
+    if batch:
+        yield batch
 
 
 def month_range(month: str) -> tuple[str, str]:

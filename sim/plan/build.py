@@ -23,17 +23,20 @@ def build_plan(
     start: str,
     personas: Path | None = None,
     population: Path | None = None,
+    live_from: dt.datetime | None = None,
 ) -> tuple[list[AgentPlan], list[float]]:
     """Plans for the first ``agents`` agents of a population, and its hourly activity.
 
     With ``population`` (a dataset made by ``monilab generate``) the seed, start, days, user
     count and persona snapshot recorded with it are used, so the load replays exactly the
-    agents of that dataset (only the shards holding them are simulated).
+    agents of that dataset (only the shards holding them are simulated). With ``live_from``
+    each agent keeps only its actions from then on (its history was uploaded before; see
+    :mod:`sim.load.history`), and agents with nothing left are dropped.
     """
     from sim.agents.population import Population
 
     if population is not None:
-        pop = _population_of_dataset(population)
+        pop = population_of_dataset(population)
     else:
         try:
             first_day = dt.date.fromisoformat(start)
@@ -41,21 +44,26 @@ def build_plan(
             raise MonilabError(f"--start {start!r}: expected a date like 2024-03-01") from None
         pop = Population(personas, users=agents, seed=seed, start=first_day, days=days)
     count = min(agents, pop.users)
-    persona_of = _personas_of(pop, count)
+    persona_of = personas_of(pop, count)
     plans = [
         AgentPlan(
             agent_index=index,
             agent_id=pop.agent_ids[index],
             persona=persona_of[index],
-            actions=tuple(PlannedAction(a.at, a.kind, dict(a.payload)) for a in pop.actions(index)),
+            actions=tuple(
+                PlannedAction(a.at, a.kind, dict(a.payload))
+                for a in pop.actions(index)
+                if live_from is None or a.at >= live_from
+            ),
         )
         for index in range(count)
     ]
+    plans = [plan for plan in plans if plan.actions]
     profile = pop.activity_profile()
     return plans, [float(x) for x in profile.mean(axis=0).to_numpy()]
 
 
-def _population_of_dataset(directory: Path):  # -> sim.agents.population.Population
+def population_of_dataset(directory: Path):  # -> sim.agents.population.Population
     from monilab.contracts.datasets import read_dataset
     from sim.agents.population import Population
 
@@ -74,7 +82,7 @@ def _population_of_dataset(directory: Path):  # -> sim.agents.population.Populat
     )
 
 
-def _personas_of(pop, count: int) -> list[str]:
+def personas_of(pop, count: int) -> list[str]:
     """Persona names of the first ``count`` agents (their shards, which the actions reuse)."""
     names: list[str] = []
     shard = 0

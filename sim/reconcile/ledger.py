@@ -8,7 +8,12 @@ Line types::
     {"type": "agent", "agent_id", "persona", "email", "user_id"}
     {"type": "sent", "agent_id", "email", "client_txn_id"}
     {"type": "ack", "agent_id", "email", "client_txn_id", "spending_id"}
+    {"type": "sent_batch" | "ack_batch", "agent_id", "email", "client_txn_ids": [...]}
     {"type": "latency", "persona", "name", "hist": {"<ms>": count, ...}, "failures": n}
+
+A batch line stands for one ``sent``/``ack`` line per spending of a batch upload
+(:func:`expand_batches` turns it into those); an ``agent`` line with ``"history": true``
+is an agent's history upload before the live run, not a live agent.
 
 This module is standard library only (it runs inside Locust processes and in the parent).
 """
@@ -18,7 +23,7 @@ from __future__ import annotations
 import json
 import os
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -68,12 +73,15 @@ class Ledger:
         return lines
 
 
-def append_lines(directory: str | Path, lines: Iterable[dict[str, Any]]) -> None:
-    """Append ledger lines to this process's file in ``directory``."""
+def append_lines(
+    directory: str | Path, lines: Iterable[dict[str, Any]], *, name: str | None = None
+) -> None:
+    """Append ledger lines to this process's file in ``directory`` (``ledger-<name>.jsonl``
+    with ``name``)."""
     lines = list(lines)
     if not lines:
         return
-    path = Path(directory) / f"ledger-{os.getpid()}.jsonl"
+    path = Path(directory) / f"ledger-{name or os.getpid()}.jsonl"
     with open(path, "a", encoding="utf-8") as fh:
         fh.write("".join(json.dumps(line, ensure_ascii=False) + "\n" for line in lines))
 
@@ -85,3 +93,21 @@ def read_ledger(directory: str | Path) -> Iterator[dict[str, Any]]:
             for line in fh:
                 if line.strip():
                     yield json.loads(line)
+
+
+def expand_batches(lines: Iterable[Mapping[str, Any]]) -> Iterator[Mapping[str, Any]]:
+    """The ledger lines with every ``sent_batch``/``ack_batch`` line expanded into one
+    ``sent``/``ack`` line per ``client_txn_id`` (other lines pass through)."""
+    for line in lines:
+        kind = line.get("type")
+        if kind not in ("sent_batch", "ack_batch"):
+            yield line
+            continue
+        single = kind.removesuffix("_batch")
+        for txn in line["client_txn_ids"]:
+            yield {
+                "type": single,
+                "agent_id": line["agent_id"],
+                "email": line["email"],
+                "client_txn_id": txn,
+            }

@@ -17,6 +17,7 @@ import requests
 
 from sim.plan.records import agent_credentials
 from sim.reconcile.check import Reconciliation, WriteKey, reconcile_writes
+from sim.reconcile.ledger import expand_batches
 
 log = logging.getLogger(__name__)
 PAGE = 500
@@ -79,7 +80,7 @@ def reconcile_run(
     sent: list[WriteKey] = []
     acked: list[WriteKey] = []
     agent_of: dict[str, str] = {}
-    for line in ledger_lines:
+    for line in expand_batches(ledger_lines):
         kind = line.get("type")
         if kind in ("sent", "ack"):
             key = (line["email"], line["client_txn_id"])

@@ -20,6 +20,12 @@ class TrainOptions:
 
     data: Path = option(required=True, help="dataset directory")
     out: Path = option(required=True, help="models directory to write")
+    export: Path | None = option(
+        None,
+        metavar="DIR",
+        help="an app export (monilab export) to train on instead: its users, spendings and "
+        "request log joined to --data's ground truth by agent id",
+    )
     eval_data: Path | None = option(None, help="another dataset to test on")
     perturbed_data: Path | None = option(
         None,
@@ -51,9 +57,15 @@ def train(options: TrainOptions) -> TrainingResult:
     from analysis.training import train as train_models
     from monilab.lab.report.model_card import write_model_card
 
+    app = None
+    if options.export is not None:
+        from analysis.app_dataset import build_app_dataset
+
+        app = build_app_dataset(options.export, options.data, options.out / "app-dataset")
     result = train_models(
-        options.data,
+        app.directory if app is not None else options.data,
         options.out,
+        app=app,
         eval_data=options.eval_data,
         perturbed_data=options.perturbed_data,
         random_state=options.seed,
@@ -93,9 +105,11 @@ def report(options: TrainOptions, result: TrainingResult) -> str:
 def headline(result: dict) -> str:
     """A few lines with the main metrics."""
     from analysis.extras import headline as extras_headline
+    from monilab.lab.report.model_card import trained_on_line
 
     types = result["types"]
     lines = [
+        trained_on_line(result.get("trained_on", {})),
         "type macro-F1 (held out): "
         + ", ".join(
             f"{n} {types['held_out'][n]['macro_f1']:.3f}"
@@ -118,6 +132,9 @@ def headline(result: dict) -> str:
         if measure in fc.get("headline", {}):
             lines.append(f"forecast {label} WAPE: {fc['headline'][measure]['text']}")
     lines += extras_headline(result)
+    usage = result.get("app_usage")
+    if usage:
+        lines.append(f"app usage features: {usage.get('verdict') or usage.get('skipped')}")
     if "eval" in result:
         other = result["eval"]["types"]
         lines.append(

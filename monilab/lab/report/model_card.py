@@ -24,7 +24,7 @@ from monilab.lab.report.render import Note, Section, Table, write_page
 if TYPE_CHECKING:
     from analysis.training import TrainingResult, WeeklyTotals
 
-__all__ = ["model_card_sections", "plot_confusions", "write_model_card"]
+__all__ = ["model_card_sections", "plot_confusions", "trained_on_line", "write_model_card"]
 
 TYPE_MODELS = ("kmeans", "random_forest", "xgboost", "lightgbm", "style")
 ANOMALY_METHODS = ("iqr", "isolation_forest", "kmeans", "ensemble")
@@ -50,7 +50,8 @@ def write_model_card(result: TrainingResult, out: str | Path) -> Path:
                 f"data: {metrics['data']}, users {metrics['users']:,}, "
                 f"transactions {metrics['transactions']:,}",
                 testid="card-data",
-            )
+            ),
+            Note(trained_on_line(metrics.get("trained_on", {})), testid="card-trained-on"),
         ],
         sections=[
             *model_card_sections(metrics),
@@ -64,6 +65,19 @@ def write_model_card(result: TrainingResult, out: str | Path) -> Path:
     )
 
 
+def trained_on_line(source: dict[str, Any]) -> str:
+    """Which data the models learned from, in one line."""
+    if "users_joined" not in source:
+        return f"trained on: {source.get('kind', 'a dataset')} {source.get('data', '')}".rstrip()
+    return (
+        f"trained on: the app's export {source['export']} joined to the ground truth "
+        f"{source['truth']}: {source['users_joined']:,} of {source['users_exported']:,} "
+        f"exported users are agents, {source['spendings_joined']:,} stored spendings "
+        f"({source['spendings_unplanned']:,} no agent planned), "
+        f"{source.get('users_with_live_requests', 0):,} users with live requests"
+    )
+
+
 def model_card_sections(metrics: dict[str, Any]) -> list[Section]:
     """The card's sections for ``metrics`` (the ``metrics.json`` content)."""
     return [
@@ -72,6 +86,42 @@ def model_card_sections(metrics: dict[str, Any]) -> list[Section]:
         _anomaly_section(metrics["anomaly"]),
         _forecast_section(metrics["forecast"]),
         *extra_sections(metrics),
+        *_app_usage_sections(metrics.get("app_usage")),
+    ]
+
+
+USAGE_VARIANTS = {
+    "spending": "spending features",
+    "spending_and_usage": "spending + app-usage features",
+    "usage_only": "app-usage features only",
+}
+
+
+def _app_usage_sections(usage: dict[str, Any] | None) -> list[Section]:
+    """What the request log's app-usage features add to the type model (export runs)."""
+    if not usage:
+        return []
+    if "skipped" in usage:
+        return [Section("App usage (request log)", before=[f"Not scored: {usage['skipped']}"])]
+    rows = [
+        {
+            "features": label,
+            "macro-F1 [95 %]": _interval(usage["variants"][name]),
+            "chance": usage["variants"][name]["chance_macro_f1"],
+        }
+        for name, label in USAGE_VARIANTS.items()
+    ]
+    return [
+        Section(
+            "App usage (request log)",
+            before=[
+                f"Type classifier (LightGBM) cross-validated over the {usage['users']} users "
+                f"with live requests ({usage['folds']} folds), with and without features from "
+                "the app's request log (sessions, pages viewed, notification reads)."
+            ],
+            tables=[Table(list(rows[0]), rows, testid="app-usage", fmt=FMT)],
+            after=[usage["verdict"]],
+        )
     ]
 
 

@@ -85,6 +85,10 @@ def test_quick_run_writes_a_report_that_chromium_shows_whole(tmp_path):
     assert (db["missing"], db["duplicated"], db["unexpected"]) == (0, 0, 0)
     assert stages["browse"]["facts"]["journeys_ok"] == stages["browse"]["facts"]["journeys"]
     assert stages["train"]["facts"]["type_macro_f1_lightgbm"] > 0.5
+    # the agents brought their whole history in, and the models learned from the app's export
+    assert load["history_spendings"] == db["acknowledged"] == db["stored"]
+    assert stages["train"]["facts"]["trained_on"] == "app export"
+    assert " --export " in stages["train"]["commands"][0]
     assert stages["calibrate"]["facts"]["calls"]["search"] >= 1
     # every stage names the command that redoes it
     assert stages["train"]["commands"][0].startswith("monilab train --data ")
