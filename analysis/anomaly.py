@@ -161,7 +161,7 @@ def _past_features(rows: pd.DataFrame) -> pd.DataFrame:
     seen = _past_count(user)
     user_merchant = _group_codes(user, merchant)
     user_category = _group_codes(user, category)
-    f = pd.DataFrame(index=np.arange(len(t)))
+    f: dict[str, np.ndarray] = {}
     f["log_amount"] = log_amount
     f["amount_vs_user"] = log_amount - _past_median(log_amount, user)
     f["amount_z"] = (log_amount - _past_median(log_amount, user_category)) / (
@@ -186,10 +186,11 @@ def _past_features(rows: pd.DataFrame) -> pd.DataFrame:
     f["day_load"] = (today + 1) / (seen / np.maximum(days_before, 1) + 1)
     f["night"] = (hour < 6).astype(float)
     f["recent_novel"] = _trailing(user, t, 3 * 86_400, novel.astype(float)) + novel
-    f["recent_night"] = _trailing(user, t, 3 * 86_400, f["night"].to_numpy()) + f["night"]
+    f["recent_night"] = _trailing(user, t, 3 * 86_400, f["night"]) + f["night"]
     inverse = np.empty_like(order)
     inverse[order] = np.arange(len(order))
-    return f.iloc[inverse].reset_index(drop=True)
+    # column by column: a DataFrame ``take`` of the whole block costs five times more
+    return pd.DataFrame({name: np.asarray(values)[inverse] for name, values in f.items()})
 
 
 def _group_start(code: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

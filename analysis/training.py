@@ -56,6 +56,8 @@ from monilab.contracts.vocabulary import SPENDING_TYPES, STYLES
 log = logging.getLogger(__name__)
 
 ARTIFACTS = ("spending_type", "type_models", "style_model", "anomaly", "forecast")
+STACKED = "anomaly_stacked"
+"""The rules-plus-models anomaly combination (saved when the training data has labels)."""
 MAX_ANOMALY_FIT_ROWS = shards.MAX_ANOMALY_FIT_ROWS
 MAX_FORECAST_FIT_ROWS = 1_000_000
 MAX_TRAIN_USERS = 5_000
@@ -513,6 +515,8 @@ def score_and_evaluate(
     methods are also measured per kind on held-out users' transactions, rules beside models
     (:func:`anomaly_held_out`)."""
     evaluator = anomaly_evaluator(prepared, one, models.scorer)
+    if evaluator is not None:
+        joblib.dump(evaluator.stacked, out / f"{STACKED}.joblib")
     two = shards.anomaly_pass(
         prepared.info,
         models.scorer,
@@ -660,6 +664,12 @@ def train(
     save_models(
         out, prepared, models, budget, app_model=app_model, max_train_users=max_train_users, **sizes
     )
+    other_seed = None
+    if eval_data is not None:
+        metrics["eval"], other_features = evaluate_dataset(
+            out, eval_data, test_weeks=test_weeks, n_jobs=n_jobs
+        )
+        other_seed = (eval_data, other_features)
     metrics["types"].update(
         type_eval.evaluate_generalisation(
             data,
@@ -669,14 +679,12 @@ def train(
             models.style,
             app_model=app_model,
             perturbed_data=perturbed_data,
-            other_seed_data=eval_data,
+            other_seed=other_seed,
             max_train_users=max_train_users,
             n_jobs=n_jobs,
             **sizes,
         )
     )
-    if eval_data is not None:
-        metrics["eval"] = evaluate(out, eval_data, test_weeks=test_weeks, n_jobs=n_jobs)
     metrics["trained_on"] = trained_on(data, app)
     if app is not None:
         metrics["app_usage"] = usage_evaluation(
@@ -720,6 +728,20 @@ def evaluate(
     """Metrics of saved models on another dataset (types on all users, anomaly methods on
     every cell, forecast on its last ``test_weeks`` weeks with budgets from its earlier
     weeks), read part by part."""
+    result, features = evaluate_dataset(models, data, test_weeks=test_weeks, n_jobs=n_jobs)
+    models = Path(models)
+    type_models = joblib.load(models / "type_models.joblib")
+    style = joblib.load(models / "style_model.joblib")
+    return {**result, "types": evaluate_types(type_models, style, features)}
+
+
+def evaluate_dataset(
+    models: str | Path, data: str | Path, *, test_weeks: int = 4, n_jobs: int = N_JOBS
+) -> tuple[dict[str, Any], pd.DataFrame]:
+    """:func:`evaluate` without the type models (training scores those against the label
+    history, :mod:`analysis.type_eval`), and the dataset's labelled user features. With the
+    saved rules-plus-models combination the anomaly section also has the per-kind evaluation
+    (``headline``, ``held_out``) on at most :data:`MAX_ANOMALY_EVAL_USERS` of its users."""
     models = Path(models)
     missing = [a for a in ARTIFACTS if not (models / f"{a}.joblib").is_file()]
     if missing:
@@ -738,16 +760,25 @@ def evaluate(
     except ValueError as exc:
         raise MonilabError(f"cannot evaluate the forecast: {exc}") from None
     feats = _passes_labels(info.users, one.features)
-    type_models = joblib.load(models / "type_models.joblib")
-    style = joblib.load(models / "style_model.joblib")
     result: dict[str, Any] = {"data": str(data), "users": len(feats)}
-    result["types"] = evaluate_types(type_models, style, feats)
     scorer = joblib.load(models / "anomaly.joblib")
     fc = joblib.load(models / "forecast.joblib")
+    evaluator = None
+    if (models / f"{STACKED}.joblib").is_file():
+        users = sample_users(info.tx_users, MAX_ANOMALY_EVAL_USERS, 0)
+        evaluator = TxnEvaluator(scorer, joblib.load(models / f"{STACKED}.joblib"), users)
     two = shards.anomaly_pass(
-        info, scorer, out=None, keep_users=none, one=one, forecasters=fc, n_jobs=n_jobs
+        info,
+        scorer,
+        out=None,
+        keep_users=none,
+        one=one,
+        forecasters=fc,
+        n_jobs=n_jobs,
+        evaluator=evaluator,
     )
     result["anomaly"], _ = anomaly_metrics(two.eval, two.cells, n_jobs)
+    result["anomaly"].update(anomaly_held_out(evaluator, two.txn_eval))
     if not one.test_rows.empty:
         result["forecast"] = evaluate_forecast(fc, one.test_rows, one.budget, two.predictions)
-    return result
+    return result, feats

@@ -406,7 +406,7 @@ def evaluate_generalisation(
     *,
     app_model: str,
     perturbed_data: str | Path | None = None,
-    other_seed_data: str | Path | None = None,
+    other_seed: tuple[str | Path, pd.DataFrame] | None = None,
     random_state: int = 0,
     n_estimators: int = 200,
     max_train_users: int = 5_000,
@@ -416,7 +416,9 @@ def evaluate_generalisation(
 
     ``features`` are the training population's user features (by user id), ``users`` its
     users table; ``type_models`` (``kmeans`` and the classifiers) and ``style`` are the
-    models fitted on it. An evaluation without its data is ``{"available": False}``.
+    models fitted on it. ``other_seed`` is the other seed's dataset and its user features
+    (computed once by training's evaluation of that dataset). An evaluation without its data
+    is ``{"available": False}``.
     """
     base = evaluation_users(data, features, users)
     types = persona_types(data, users)
@@ -430,11 +432,18 @@ def evaluate_generalisation(
             n_jobs=n_jobs,
         )
     }
-    for name, other in (("perturbed", perturbed_data), ("other_seed", other_seed_data)):
+    others = {
+        "perturbed": perturbed_data,
+        "other_seed": other_seed[0] if other_seed is not None else None,
+    }
+    for name, other in others.items():
         if other is None:
             out[name] = {"available": False}
             continue
-        other_features, other_users = dataset_features(other)
+        if name == "other_seed" and other_seed is not None:
+            other_features, other_users = other_seed[1], read_dataset(other).frame("users")
+        else:
+            other_features, other_users = dataset_features(other)
         out[name] = transferred(
             evaluation_users(other, other_features, other_users),
             type_models,

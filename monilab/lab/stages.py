@@ -273,7 +273,7 @@ def headline_metrics(metrics: dict[str, Any]) -> dict[str, Any]:
     facts: dict[str, Any] = {}
     paths = {
         "type_macro_f1_lightgbm": ("types", "held_out", "lightgbm", "macro_f1"),
-        "type_macro_f1_other_seed": ("eval", "types", "lightgbm", "macro_f1"),
+        "type_macro_f1_other_seed": ("types", "other_seed", "models", "lightgbm", "macro_f1"),
         "type_macro_f1_worst": ("types", "headline", "macro_f1"),
         "type_macro_f1_worst_ci_low": ("types", "headline", "ci95", 0),
         "type_macro_f1_worst_ci_high": ("types", "headline", "ci95", 1),

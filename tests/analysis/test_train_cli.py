@@ -108,6 +108,11 @@ def test_evaluate_on_another_dataset(models: Path, dataset_dir: Path, tmp_path: 
     result = json.loads(out.read_text())
     assert 0 <= result["types"]["random_forest"]["macro_f1"] <= 1
     assert "forecast" in result
+    # the saved rules-plus-models combination scores every kind on the other dataset too
+    assert (models / "anomaly_stacked.joblib").is_file()
+    per_kind = result["anomaly"]["held_out"]
+    assert per_kind["transactions"] > 0 and "stacked" in per_kind["methods"]
+    assert result["anomaly"]["headline"]["verdict"]
 
 
 @pytest.mark.parametrize(

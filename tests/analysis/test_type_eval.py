@@ -76,7 +76,7 @@ def section(dataset_dir: Path, other_dataset_dir: Path) -> dict:
         style,
         app_model="lightgbm",
         perturbed_data=other_dataset_dir,
-        other_seed_data=other_dataset_dir,
+        other_seed=(other_dataset_dir, type_eval.dataset_features(other_dataset_dir)[0]),
         n_estimators=10,
     )
 

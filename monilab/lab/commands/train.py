@@ -135,12 +135,13 @@ def headline(result: dict) -> str:
     usage = result.get("app_usage")
     if usage:
         lines.append(f"app usage features: {usage.get('verdict') or usage.get('skipped')}")
-    if "eval" in result:
-        other = result["eval"]["types"]
+    other = types.get("other_seed", {})
+    if other.get("available"):
         lines.append(
-            "type macro-F1 (other dataset): "
+            "type macro-F1 (another seed, label history): "
             + ", ".join(
-                f"{n} {other[n]['macro_f1']:.3f}" for n in ("random_forest", "xgboost", "lightgbm")
+                f"{n} {other['models'][n]['macro_f1']:.3f}"
+                for n in ("random_forest", "xgboost", "lightgbm")
             )
         )
     return "\n".join(lines)

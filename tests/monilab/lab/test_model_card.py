@@ -39,6 +39,13 @@ def _metrics() -> dict[str, Any]:
                 "lightgbm": _type_metrics(0.65),
             },
             "app_model": "random_forest",
+            "other_seed": {
+                "available": True,
+                "data": "other",
+                "models": {
+                    "random_forest": {"macro_f1": 0.5, "ci95": [0.4, 0.6], "signup_macro_f1": 0.55}
+                },
+            },
         },
         "forecast": {"zero_forecast": {"wape": 1.0}, "mean_4_weeks": cells, "train_last_week": "x"},
         "anomaly": {"cells": 900, "iqr_alerts": 40, "iqr": ranking, "ensemble": ranking},
@@ -55,7 +62,7 @@ def _metrics() -> dict[str, Any]:
             "mean_contribution": {"saving_rate": 42.0},
             "mean_by_type": {"saver": 633.0},
         },
-        "eval": {"data": "other", "types": {"random_forest": _type_metrics(0.5)}},
+        "eval": {"data": "other", "users": 10},
     }
 
 
@@ -85,7 +92,7 @@ def test_card_tables_hold_the_metrics(card: tuple[Path, str]) -> None:
         ["kmeans", "0.4000", "0.4100"],
         ["random_forest", "0.7625", "0.7725"],
     ]
-    assert _rows(html, "eval-types") == [["random_forest", "0.5000", "0.5100"]]
+    assert _rows(html, "eval-types") == [["random_forest", "0.500 [0.400, 0.600]", "0.5500"]]
     assert _rows(html, "anomaly") == [
         ["iqr", "0.2500", "0.5000", "0.1250"],
         ["ensemble", "0.2500", "0.5000", "0.1250"],
