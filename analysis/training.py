@@ -474,8 +474,11 @@ MIN_USAGE_USERS = 50
 """Fewer users with live requests than this leave the app-usage evaluation unscored (the
 boosted classifier cannot split on folds of a few dozen users)."""
 
-MAX_ANOMALY_EVAL_USERS = 2_000
-"""Held-out users whose transactions the per-kind anomaly evaluation scores (a seeded sample)."""
+MAX_ANOMALY_EVAL_USERS = 1_000
+"""Held-out users whose transactions the per-kind anomaly evaluation scores (a seeded sample).
+Its bootstrap costs positives × users × resamples: 2,000 users (1.65 M transactions at
+100k × 365) took 3 min of the 100k training; 1,000 take about a quarter of that, with
+intervals about 1.4 times wider (at 2,000: Isolation Forest PR-AUC 0.264 [0.250, 0.283])."""
 
 
 def anomaly_evaluator(

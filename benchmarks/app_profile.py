@@ -1,12 +1,12 @@
 """App CPU per request, per endpoint, for the persona mix (in-process, no network).
 
 Builds a load plan from the population (same generator as ``monilab load``), then replays
-whole agents through :class:`sim.locustfiles.actions.MoniApi` (the exact requests the Locust
-users send) against ``create_app`` via Flask's test client, with the request log on. Every
-request's **process CPU time** is measured (not wall time, so the numbers hold on a shared
-machine) and grouped by Locust's endpoint name. The agents' own bookkeeping runs outside the
-measured window; Werkzeug's test client is inside it (its share is the ``floor`` row: a
-bare Flask app answering a tiny JSON through the same client).
+whole agents through :class:`sim.targets.session.TargetSession` on the bundled Moni target
+(the exact requests the Locust users send) against ``create_app`` via Flask's test client,
+with the request log on. Every request's **process CPU time** is measured (not wall time, so
+the numbers hold on a shared machine) and grouped by Locust's endpoint name. The agents' own
+bookkeeping runs outside the measured window; Werkzeug's test client is inside it (its share
+is the ``floor`` row: a bare Flask app answering a tiny JSON through the same client).
 
 Prints: per endpoint count, share of the mix, CPU ms/request, wall ms/request; the mix's
 weighted CPU ms/request and what that allows on this machine's cores. ``--json`` saves the
@@ -40,7 +40,7 @@ from typing import Any
 
 from flask import Flask
 
-from sim.locustfiles.actions import MoniApi
+from sim import targets
 from sim.plan.build import build_plan
 from sim.reconcile.ledger import Ledger
 from target_app import create_app
@@ -49,11 +49,13 @@ FLOOR = "floor: bare Flask + test client"
 
 
 class Answer:
-    """The Locust-like response object :class:`MoniApi` reads."""
+    """The Locust-like response object a target session reads."""
 
-    def __init__(self, status: int, data: bytes) -> None:
+    def __init__(self, status: int, data: bytes, headers: Any = None) -> None:
         self.status_code = status
         self._data = data
+        self.headers = headers or {}
+        self.text = data.decode("utf-8", "replace")
         self.failed: str | None = None
 
     def json(self) -> Any:
@@ -80,19 +82,27 @@ class MeasuringClient:
 
     @contextmanager
     def request(
-        self, method: str, path: str, *, name: str, headers: dict, json: Any, catch_response: bool
+        self,
+        method: str,
+        path: str,
+        *,
+        name: str,
+        headers: dict,
+        catch_response: bool,
+        json: Any = None,
+        data: Any = None,
     ) -> Iterator[Answer]:
         key = f"{method} {name}"
         profiling = self.measuring and self.profile_name in (key, "all")
         if profiling:
             self.profiler.enable()
         wall0, cpu0 = time.perf_counter(), time.process_time()
-        response = self.client.open(path, method=method, headers=headers, json=json)
-        data = response.get_data()
+        response = self.client.open(path, method=method, headers=headers, json=json, data=data)
+        body = response.get_data()
         cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
         if profiling:
             self.profiler.disable()
-        answer = Answer(response.status_code, data)
+        answer = Answer(response.status_code, body, response.headers)
         yield answer
         if self.measuring:
             self.cpu[key].append(cpu * 1000)
@@ -121,9 +131,10 @@ def floor_ms(requests: int) -> float:
 def replay(api_client: MeasuringClient, plans: list, run_id: str) -> None:
     """Replay every action of every plan, agent by agent."""
     ledger = Ledger()
+    session = targets.session_factory(targets.load(None))
     for plan in plans:
         signup = next((a.payload for a in plan.actions if a.kind == "signup"), {})
-        api = MoniApi(api_client, run_id, plan, ledger, sleep=lambda _s: None, profile=signup)
+        api = session(api_client, run_id, plan, ledger, sleep=lambda _s: None, profile=signup)
         api.start_session()
         for action in plan.actions:
             api.perform(action)

@@ -1,4 +1,5 @@
-"""Is the app under test up? One ``GET /healthz`` before a load or browser run."""
+"""Is the app under test up? One ``GET`` of its health path (``/healthz`` for Moni; a target
+file names its own) before a load or browser run."""
 
 from __future__ import annotations
 
@@ -8,10 +9,10 @@ import urllib.request
 from monilab.contracts.errors import MonilabError
 
 
-def check_healthz(host: str, timeout: float = 5.0) -> None:
-    """MonilabError unless ``GET <host>/healthz`` answers 200 within ``timeout`` seconds."""
+def check_healthz(host: str, path: str = "/healthz", timeout: float = 5.0) -> None:
+    """MonilabError unless ``GET <host><path>`` answers 200 within ``timeout`` seconds."""
     try:
-        with urllib.request.urlopen(f"{host}/healthz", timeout=timeout) as response:
+        with urllib.request.urlopen(f"{host}{path}", timeout=timeout) as response:
             status = response.status
     except urllib.error.HTTPError as exc:
         status = exc.code
@@ -19,4 +20,4 @@ def check_healthz(host: str, timeout: float = 5.0) -> None:
         reason = getattr(exc, "reason", exc)
         raise MonilabError(f"{host} is not reachable ({reason})") from None
     if status != 200:
-        raise MonilabError(f"{host}/healthz answered HTTP {status}")
+        raise MonilabError(f"{host}{path} answered HTTP {status}")

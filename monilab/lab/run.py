@@ -23,7 +23,7 @@ from typing import Any
 
 from monilab.contracts.errors import MonilabError
 from monilab.lab.appprocess import AppProcess
-from monilab.lab.runconfig import STAGES, RunConfig
+from monilab.lab.runconfig import STAGES, RunConfig, skipped_stages
 from monilab.lab.stages import REQUIRES, STAGE_FUNCTIONS, StageOutcome
 
 log = logging.getLogger(__name__)
@@ -130,7 +130,10 @@ class LabRun:
     # -- used by the stages ---------------------------------------------------------------
 
     def app_url(self) -> str:
-        """The running app's base URL (MonilabError when the serve stage did not start it)."""
+        """The app's base URL: the external ``app.host``, or the app the serve stage started
+        (MonilabError when it did not)."""
+        if self.config.app.host:
+            return self.config.app.host.rstrip("/")
         if self.app is None:
             raise MonilabError("the app is not running (the serve stage did not run)")
         return self.app.url
@@ -149,10 +152,13 @@ class LabRun:
         check_stage_plan(self.config)
         self.paths.out.mkdir(parents=True, exist_ok=True)
         self._write_state()
-        todo = [name for name in STAGES if name not in self.config.run.skip]
+        skipped = skipped_stages(self.config)
+        todo = [name for name in STAGES if name not in skipped]
         for name in STAGES:
             if name not in todo:
                 self.records[name].status = "skipped"
+                if name not in self.config.run.skip:
+                    self.records[name].error = f"needs Moni itself; the app is {self.app_url()}"
         try:
             with _sigterm_as_interrupt(), _log_to(self.paths.out / LOG_FILE):
                 log.info("lab run %s -> %s", self.run_id, self.paths.out)
@@ -241,13 +247,14 @@ class LabRun:
 
 
 def check_stage_plan(config: RunConfig) -> None:
-    """MonilabError when a stage that runs needs a stage that is skipped."""
-    skipped = set(config.run.skip)
+    """MonilabError when a stage that runs needs a stage that is skipped (an external app
+    stands in for the serve stage)."""
+    skipped = skipped_stages(config)
     for stage, needs in REQUIRES.items():
         if stage in skipped:
             continue
         for need in needs:
-            if need in skipped:
+            if need in skipped and not (need == "serve" and config.app.host):
                 raise MonilabError(
                     f"run.skip: the {stage} stage needs the {need} stage; skip {stage} too"
                 )

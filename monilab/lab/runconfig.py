@@ -84,6 +84,25 @@ class AppSection:
     threads: int = _spec(4, 1, 64)
     password_hash: str = _spec("pbkdf2:sha256:10000", help="werkzeug hash method for the run")
     startup_timeout_s: float = _spec(60.0, 1.0, 600.0)
+    host: str = _spec(
+        "",
+        help="an app already running elsewhere ('' = serve Moni here): the run then skips "
+        "serve, browse, export and reconcile, and trains on the population",
+    )
+    target: str = _spec("", help="the target file for host ('' = the bundled Moni target)")
+
+
+EXTERNAL_SKIPS = ("serve", "browse", "export", "reconcile")
+"""Stages a run against an external app (``app.host``) cannot do: they need Moni itself
+(its process, its pages, its database)."""
+
+
+def skipped_stages(config: RunConfig) -> set[str]:
+    """``run.skip``, and for an external app the stages only Moni allows."""
+    skipped = set(config.run.skip)
+    if config.app.host:
+        skipped |= set(EXTERNAL_SKIPS)
+    return skipped
 
 
 @dataclass(frozen=True)

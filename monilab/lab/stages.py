@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 from monilab.contracts.errors import MonilabError
 from monilab.contracts.options import check_options
 from monilab.lab.commands import command
-from monilab.lab.runconfig import shared_settings
+from monilab.lab.runconfig import shared_settings, skipped_stages
 from sim.browser.options import CHROMIUM, BrowseOptions
 from sim.load.options import LoadOptions
 from target_app.options import ServeOptions
@@ -136,8 +136,13 @@ def load(run: LabRun) -> StageOutcome:
     else:
         settings["personas"] = run.personas
         settings["history"] = False  # the history comes from the generated population
+    target = run.config.app.target
+    if settings.get("history") and target and not _can_batch(target):
+        settings["history"] = False  # one request per past spending: far too slow for a run
+        out.facts["history"] = "off: the target has no batch upload (add_spendings)"
     options = LoadOptions(
         **settings,
+        target=target,
         host=run.app_url(),
         run_time=cfg.run_time_s,
         max_wait=cfg.max_wait_s,
@@ -147,7 +152,8 @@ def load(run: LabRun) -> StageOutcome:
     )
     summary = execute("load", options, out) or {}
     total, rec = summary.get("total", {}), summary.get("reconciliation", {})
-    out.facts = {
+    out.facts |= {
+        "target": summary.get("target"),
         "requests": total.get("requests"),
         "failures": total.get("failures"),
         "requests_per_s": total.get("rps"),
@@ -172,6 +178,15 @@ def load(run: LabRun) -> StageOutcome:
             f"{rec.get('duplicated')}, unexpected {rec.get('unexpected')}"
         )
     return out
+
+
+def _can_batch(target: str) -> bool:
+    """Whether a target file declares batch uploads (``add_spendings``)."""
+    from sim import targets
+    from sim.targets.spec import TargetSpec
+
+    spec = targets.load(target)
+    return isinstance(spec, TargetSpec) and spec.action("add_spendings") is not None
 
 
 def browse(run: LabRun) -> StageOutcome:
@@ -260,7 +275,7 @@ def _export_to_train_on(run: LabRun) -> Path | None:
     """The export when the models should learn from it (MonilabError when it cannot be)."""
     if run.config.models.train_on != "export":
         return None
-    skipped = set(run.config.run.skip)
+    skipped = skipped_stages(run.config)
     if skipped & {"load", "export", "serve"} or not run.config.load.history:
         return None  # nothing went through the app: the population is all there is
     if not run.paths.export.joinpath("manifest.json").is_file():

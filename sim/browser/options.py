@@ -23,6 +23,12 @@ class BrowseOptions:
     host: str = option(
         required=True, parse=parse_base_url, help="base URL of the app, e.g. http://127.0.0.1:8000"
     )
+    target: str = option(
+        "",
+        metavar="FILE",
+        help="the target file whose [journeys] the agents follow (docs/targets.md; "
+        "default: the bundled Moni target)",
+    )
     agents: int = option(4, low=1, high=10_000, help="journeys to run (default 4)")
     concurrency: int = option(2, low=1, high=64, help="journeys at once (default 2)")
     out: Path = option(required=True, help="output directory")

@@ -1,148 +1,116 @@
-"""The app's HTML pages as the journeys know them, and one agent's tab that visits them.
+"""One agent's browser tab: navigation that records every page load with its timings.
 
-Each page has a name, the app's URL rule (the request log's ``route``) and the
-``data-testid`` of its main heading. :class:`AgentTab` navigates (by URL or by submitting a
-form), works out which page it landed on from the final URL, records that page load as an
-``events`` row and fails the step (:class:`JourneyError`) on an HTTP error, a refused form
-or a page other than the one expected.
+:class:`AgentTab` runs the navigating steps of a journey (a ``goto``, or a click that
+submits a form or follows a link). It watches the main frame's document responses, so
+whatever a step does, a page load it caused is found, awaited until the load event and
+recorded as an ``events`` row: the page's name comes from the target's ``[browser.pages]``
+(``unknown`` when none matches; the path itself when the target names no pages), the status
+and method from the final response (GET after a redirect). A load answered with an HTTP
+error fails the step (:class:`JourneyError`, with the page's alert text when it shows one).
 """
 
 from __future__ import annotations
 
-import re
 import time
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlsplit
 
 from sim.browser.timings import measure, now_kst, timing_event
 from sim.plan.records import AgentPlan
+from sim.targets.journeys import PageSpec
 
 if TYPE_CHECKING:
     from playwright.async_api import Page, Response
 
-
-_PLACEHOLDER = re.compile(r"<[^>]+>")
-
-
-class JourneyError(Exception):
-    """A journey step went wrong in a way the browser did not raise itself."""
-
-
-@dataclass(frozen=True)
-class PageSpec:
-    """One HTML page of the app.
-
-    Attributes:
-        name: The journey's name of the page (the events' ``page`` column).
-        route: The app's URL rule, e.g. ``/spending-history/<day>/``.
-        heading: ``data-testid`` of the page's main heading.
-    """
-
-    name: str
-    route: str
-    heading: str
-
-    def matches(self, path: str) -> bool:
-        """Whether a URL path is this page."""
-        pattern = "[^/]+".join(re.escape(part) for part in _PLACEHOLDER.split(self.route))
-        return re.fullmatch(pattern, path) is not None
-
-
-PAGES: dict[str, PageSpec] = {
-    spec.name: spec
-    for spec in (
-        PageSpec("home", "/", "page-home"),
-        PageSpec("signup", "/signup/", "page-signup"),
-        PageSpec("login", "/login/", "page-login"),
-        PageSpec("logout", "/logout/", "page-logout"),
-        PageSpec("mydata_start", "/mydata/start/", "page-mydata-start"),
-        PageSpec("add_spending", "/spending/new/", "page-add-spending"),
-        PageSpec("history", "/spending-history/", "page-history"),
-        PageSpec("history_day", "/spending-history/<day>/", "page-history-day"),
-        PageSpec("analysis", "/spending-analysis/", "page-analysis"),
-        PageSpec("type", "/spending-type/", "page-type"),
-        PageSpec("assets", "/assets/", "page-assets"),
-        PageSpec("goals", "/goal/set/", "page-goals"),
-        PageSpec("notifications", "/notifications/", "page-notifications"),
-        PageSpec("mypage", "/mypage/", "page-mypage"),
-        PageSpec("profile_edit", "/profile/edit/", "page-profile-edit"),
-    )
-}
 UNKNOWN_ROUTE = "<unmatched>"
 """The route of a path no page matches (as in the app's request log)."""
 
 
-def page_for_path(path: str) -> PageSpec | None:
-    """The page a URL path belongs to, or None."""
-    return next((spec for spec in PAGES.values() if spec.matches(path)), None)
+class JourneyError(Exception):
+    """A journey step went wrong in a way the browser did not raise itself.
+
+    Attributes:
+        status: The HTTP status of the page load that failed the step, if one did.
+    """
+
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def page_for_path(pages: Sequence[PageSpec], path: str) -> PageSpec | None:
+    """The named page a URL path belongs to, or None."""
+    return next((spec for spec in pages if spec.matches(path)), None)
+
+
+def page_name(pages: Sequence[PageSpec], path: str) -> tuple[str, str]:
+    """(page, route) of a URL path for the events: the named page's, ``unknown`` and
+    ``<unmatched>`` when no named page matches, the path itself when no page is named."""
+    if not pages:
+        return path, path
+    spec = page_for_path(pages, path)
+    return (spec.name, spec.route) if spec else ("unknown", UNKNOWN_ROUTE)
 
 
 class AgentTab:
-    """One agent's browser tab: navigation that records timings and checks where it landed.
+    """One agent's browser tab (see the module docstring).
 
     Args:
         page: The Playwright page (in the agent's own browser context).
         plan: The agent whose journey this is.
         run_id: The run's id.
         events: Where page-load rows are appended (shared by the session's journeys).
+        host: The app's base URL (for what a journey does over HTTP).
+        pages: The app's named pages.
+        timeout_s: How long ``expect_*`` steps wait.
     """
 
     def __init__(
-        self, page: Page, *, plan: AgentPlan, run_id: str, events: list[dict[str, Any]]
+        self,
+        page: Page,
+        *,
+        plan: AgentPlan,
+        run_id: str,
+        events: list[dict[str, Any]],
+        host: str = "",
+        pages: Sequence[PageSpec] = (),
+        timeout_s: float = 15.0,
     ) -> None:
-        self.page = page
-        self.plan = plan
-        self.run_id = run_id
-        self.events = events
+        self.page, self.plan, self.run_id, self.events = page, plan, run_id, events
+        self.host, self.pages, self.timeout_s = host, tuple(pages), timeout_s
+        self._loads = 0
+        self._last: Response | None = None
+        page.on("response", self._on_response)
 
-    async def visit(
-        self,
-        spec: PageSpec,
-        *,
-        path: str | None = None,
-        query: Mapping[str, Any] | None = None,
-    ) -> PageSpec:
-        """Open a page by URL; returns the page landed on (``spec`` unless it failed)."""
-        url = (path or spec.route) + (f"?{urlencode(query)}" if query else "")
+    def _on_response(self, response: Response) -> None:
+        if response.request.is_navigation_request() and response.frame == self.page.main_frame:
+            self._loads += 1
+            self._last = response
+
+    async def goto(self, url: str) -> None:
+        """Open ``url`` (a path on the app) and record the page load."""
+        await self.navigate(lambda: self.page.goto(url))
+
+    async def navigate(self, act: Callable[[], Awaitable[Any]]) -> bool:
+        """Do ``act`` (a goto, a click); when it loaded a page, wait for its load event,
+        record it and check its status. Returns whether a page was loaded."""
         ts, started = now_kst(), time.perf_counter()
-        response = await self.page.goto(url)
-        landed = await self._landed(spec, response, ts, started, tolerate=())
-        assert landed is not None, "no status is tolerated, so a page was landed on"
-        return landed
+        before = self._loads
+        await act()
+        if self._loads == before or self._last is None:
+            return False
+        response = self._last
+        await self.page.wait_for_load_state("load")
+        await self._record(response, ts, started)
+        if response.status >= 400:
+            reason = await self._alert() or "error page"
+            raise JourneyError(f"HTTP {response.status}: {reason}", status=response.status)
+        return True
 
-    async def submit(
-        self, button: str, expect: PageSpec, *, tolerate: tuple[int, ...] = ()
-    ) -> PageSpec | None:
-        """Click a form's submit button and follow the redirect to ``expect``.
-
-        Args:
-            button: ``data-testid`` of the submit button (the first one if several).
-            expect: The page a successful submission lands on.
-            tolerate: HTTP statuses of a refused form that the caller handles itself; for
-                those None is returned instead of failing the step.
-        """
-        ts, started = now_kst(), time.perf_counter()
-        async with self.page.expect_navigation() as navigation:
-            await self.page.get_by_test_id(button).first.click()
-        response = await navigation.value
-        return await self._landed(expect, response, ts, started, tolerate=tolerate)
-
-    async def _landed(
-        self,
-        expect: PageSpec,
-        response: Response | None,
-        ts: Any,
-        started: float,
-        *,
-        tolerate: tuple[int, ...],
-    ) -> PageSpec | None:
-        if response is None:
-            raise JourneyError(f"no response navigating to {expect.route}")
+    async def _record(self, response: Response, ts: Any, started: float) -> None:
         elapsed_ms = (time.perf_counter() - started) * 1000.0
-        landed = page_for_path(urlsplit(self.page.url).path)
-        status = response.status
+        page, route = page_name(self.pages, urlsplit(self.page.url).path)
         timing = await measure(self.page)
         body_bytes = None if timing.bytes is not None else len(await response.body())
         self.events.append(
@@ -151,26 +119,18 @@ class AgentTab:
                 ts=ts,
                 run_id=self.run_id,
                 agent_id=self.plan.agent_id,
-                page=landed.name if landed else "unknown",
-                route=landed.route if landed else UNKNOWN_ROUTE,
+                page=page,
+                route=route,
                 method=response.request.method,
-                status=status,
+                status=response.status,
                 elapsed_ms=elapsed_ms,
                 body_bytes=body_bytes,
             )
         )
-        if status in tolerate:
-            return None
-        if status >= 400:
-            raise JourneyError(f"HTTP {status}: {await self._form_error() or 'error page'}")
-        if landed != expect:
-            name = landed.name if landed else "an unknown page"
-            raise JourneyError(f"expected the {expect.name} page, landed on {name}")
-        await self.page.get_by_test_id(expect.heading).wait_for(state="visible")
-        return landed
 
-    async def _form_error(self) -> str | None:
-        error = self.page.get_by_test_id("form-error")
-        if await error.count():
-            return (await error.first.inner_text()).strip()
+    async def _alert(self) -> str | None:
+        """The text of the page's first ``role=alert`` element (a form's error), if any."""
+        alert = self.page.get_by_role("alert")
+        if await alert.count():
+            return (await alert.first.inner_text()).strip()[:200] or None
         return None

@@ -4,7 +4,8 @@ A real user of a finance app arrives with months of past transactions: it signs 
 its accounts (mydata start), and the app imports its past months. Before Locust starts,
 every agent of the population does that through the app's own API: sign-up, mydata start,
 the goals it set before the live window, and its spendings before the live window as batch
-uploads (one calendar month, at most 500 spendings, per request). Locust then replays the
+uploads (one calendar month, at most the target's ``batch_size`` spendings, per request),
+all as the target file says (:mod:`sim.targets`). Locust then replays the
 live window (the population's last ``--live-days`` days) for the agents it reaches; after
 it, every agent syncs the spendings of the live window in batches. The sync re-sends with
 the same ``client_txn_id``, so what Locust already stored comes back as a replay (200) and
@@ -19,100 +20,24 @@ population is simulated once, in this process.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import logging
 import threading
-from collections import Counter
 from collections.abc import Iterator, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import requests
-
-from sim.locustfiles.actions import MoniApi
 from sim.plan.records import AgentPlan, PlannedAction
 from sim.reconcile.ledger import Ledger, append_lines
+from sim.targets import session_factory
+from sim.targets.http import RequestsClient, UploadStats
 
 log = logging.getLogger(__name__)
 
 SOURCE = "history"
-TIMEOUT_S = 120.0
 _SETUP_KINDS = ("mydata_start", "set_goal")
-
-
-class _Outcome:
-    """The part of a Locust response :class:`MoniApi` uses, for a ``requests`` answer."""
-
-    def __init__(self, response: requests.Response | None, error: str = "") -> None:
-        self.response = response
-        self.status_code = response.status_code if response is not None else 0
-        self.error = error
-        self.failed = False
-
-    def json(self) -> Any:
-        if self.response is None:
-            raise ValueError(self.error)
-        return self.response.json()
-
-    def success(self) -> None:
-        self.failed = False
-
-    def failure(self, message: str) -> None:
-        self.failed, self.error = True, message
-
-
-@dataclass
-class UploadStats:
-    """Requests and failures of the uploads, with a few failure messages (thread-safe)."""
-
-    requests: int = 0
-    failures: int = 0
-    examples: Counter[str] = field(default_factory=Counter)
-    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
-
-    def count(self, name: str, outcome: _Outcome) -> None:
-        with self.lock:
-            self.requests += 1
-            if outcome.failed:
-                self.failures += 1
-                self.examples[f"{name}: {outcome.error}"[:200]] += 1
-
-
-class RequestsClient:
-    """Locust's ``client.request(..., catch_response=True)`` shape over ``requests``."""
-
-    def __init__(self, host: str, stats: UploadStats) -> None:
-        self.host = host.rstrip("/")
-        self.stats = stats
-        self.http = requests.Session()
-
-    @contextlib.contextmanager
-    def request(
-        self,
-        method: str,
-        path: str,
-        *,
-        name: str | None = None,
-        headers: Mapping[str, str] | None = None,
-        json: Any = None,
-        catch_response: bool = True,
-    ) -> Iterator[_Outcome]:
-        try:
-            response = self.http.request(
-                method, self.host + path, headers=dict(headers or {}), json=json, timeout=TIMEOUT_S
-            )
-            outcome = _Outcome(response)
-        except requests.RequestException as exc:
-            outcome = _Outcome(None, f"{type(exc).__name__}: {exc}")
-            outcome.failed = True
-        yield outcome
-        self.stats.count(name or path, outcome)
-
-    def close(self) -> None:
-        self.http.close()
 
 
 @dataclass(frozen=True)
@@ -157,6 +82,7 @@ class HistoryUpload:
     host: str
     run_id: str
     ledger_dir: Path
+    target: Any
     threads: int = 4
     stats: UploadStats = field(default_factory=UploadStats)
     acknowledged: int = 0
@@ -180,7 +106,7 @@ class HistoryUpload:
         ledger = Ledger()
         client = RequestsClient(self.host, self.stats)
         try:
-            api = MoniApi(
+            api = session_factory(self.target)(
                 client, self.run_id, agent.plan, ledger, profile=agent.profile, source=SOURCE
             )
             api.start_session()

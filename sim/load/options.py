@@ -27,6 +27,12 @@ class LoadOptions:
     """Everything ``monilab load`` can be asked to do (see each option's help)."""
 
     host: str = option(required=True, parse=parse_base_url, help="base URL of the app under load")
+    target: str = option(
+        "",
+        metavar="FILE|MODULE:CLASS",
+        help="how the actions are carried out on the app: a target file (docs/targets.md) or "
+        "package.module:Class (default: the bundled Moni target)",
+    )
     users: int = option(20, low=1, high=100_000, help="peak concurrent users")
     spawn_rate: float = option(10.0, low=0.01, high=10_000.0, help="users started per second")
     run_time: float = option(

@@ -39,6 +39,7 @@ class LoadRun:
         master_host: Where a worker finds its master.
         master_port: The master's port.
         web: Serve Locust's web UI instead of running headless.
+        target: The target file or ``package.module:Class`` ("" for the bundled Moni).
         max_wait: Cap in real seconds on one wait between an agent's actions.
         extra_args: Further Locust arguments, passed as they are.
     """
@@ -55,6 +56,7 @@ class LoadRun:
     master_host: str = "127.0.0.1"
     master_port: int = 5557
     web: bool = False
+    target: str = ""
     extra_args: Sequence[str] = field(default_factory=tuple)
 
     @property
@@ -112,6 +114,8 @@ def locust_command(run: LoadRun) -> list[str]:
         str(shape.start_hour),
         "--monilab-max-wait",
         str(run.max_wait),
+        "--monilab-target",
+        run.target,
     ]
     if shape.hourly_activity:
         cmd += ["--monilab-activity", ",".join(f"{x:.6g}" for x in shape.hourly_activity)]

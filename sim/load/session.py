@@ -18,11 +18,12 @@ from typing import Any
 import requests
 
 from monilab.contracts.errors import MonilabError
+from sim import targets
 from sim.health import check_healthz
 from sim.load.history import AgentHistory, HistoryUpload, live_window_start, split_agent
 from sim.load.options import LoadOptions
 from sim.load.runner import LoadRun, run_locust
-from sim.load.summary import endpoint_stats, persona_stats
+from sim.load.summary import endpoint_stats, failure_messages, persona_stats
 from sim.plan.records import read_plan, write_plan
 from sim.plan.shapes import ShapeSpec
 from sim.reconcile.ledger import read_ledger
@@ -41,9 +42,11 @@ def run_load_session(options: LoadOptions) -> dict[str, Any] | None:
     if ledger_dir.exists():
         shutil.rmtree(ledger_dir)  # a ledger must only hold this run's lines
     run_id = options.run_id or time.strftime("run-%Y%m%d-%H%M%S")
-    if options.role != "worker":
-        check_healthz(options.host)
-    history = _History(options, run_id, ledger_dir) if options.history else None
+    target = targets.load(options.target)
+    health = targets.health_path(target)
+    if options.role != "worker" and health:
+        check_healthz(options.host, health)
+    history = _History(options, run_id, ledger_dir, target) if options.history else None
     if history is not None and options.role != "worker":
         history.bring_in()
 
@@ -69,6 +72,7 @@ def run_load_session(options: LoadOptions) -> dict[str, Any] | None:
         master_port=options.master_port,
         web=options.web,
         max_wait=options.max_wait,
+        target=options.target,
     )
     started = time.monotonic()
     log.info(
@@ -88,11 +92,15 @@ def run_load_session(options: LoadOptions) -> dict[str, Any] | None:
         return None
     if history is not None:
         history.sync()
-    return write_summary(options, load_run, wall, history)
+    return write_summary(options, load_run, wall, target, history)
 
 
 def write_summary(
-    options: LoadOptions, load_run: LoadRun, wall: float, history: _History | None = None
+    options: LoadOptions,
+    load_run: LoadRun,
+    wall: float,
+    target: Any,
+    history: _History | None = None,
 ) -> dict[str, Any]:
     """Build ``summary.json`` from Locust's CSV, the ledger and the reconciliation."""
     endpoints, total = endpoint_stats(f"{load_run.csv_prefix}_stats.csv")
@@ -110,6 +118,7 @@ def write_summary(
         ),
         "total": total,
         "endpoints": endpoints,
+        "failures": failure_messages(f"{load_run.csv_prefix}_failures.csv"),
         "personas": persona_stats(lines),
         "reports": {
             "html": load_run.html_report.name,
@@ -122,28 +131,40 @@ def write_summary(
     }
     if history is not None:
         summary["history"] = history.summary()
+    summary["target"] = getattr(target, "name", None) or str(options.target)
     if options.reconcile:
-        try:
-            summary["reconciliation"] = reconcile_run(
-                options.host, lines, load_run.run_id
-            ).as_dict()
-        except (StoredReadError, requests.RequestException) as exc:
-            raise MonilabError(f"reconciliation could not read the app back: {exc}") from None
+        summary["reconciliation"] = _reconcile(options, load_run, lines, target)
     (options.out / "summary.json").write_text(
         json.dumps(summary, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
     )
     return summary
 
 
+def _reconcile(
+    options: LoadOptions, load_run: LoadRun, lines: list[dict[str, Any]], target: Any
+) -> dict[str, Any]:
+    """The reconciliation through the app, or why there is none (never a claim of zero loss
+    without a read-back)."""
+    if getattr(target, "readback", None) is None:
+        return {"declared": False, "ok": None, "note": "reconciliation: not declared by the target"}
+    try:
+        result = reconcile_run(options.host, lines, load_run.run_id, target)
+    except (StoredReadError, requests.RequestException) as exc:
+        raise MonilabError(f"reconciliation could not read the app back: {exc}") from None
+    return {"declared": True, **result.as_dict()}
+
+
 class _History:
     """The agents' history around the live run (:mod:`sim.load.history`)."""
 
-    def __init__(self, options: LoadOptions, run_id: str, ledger_dir: Path) -> None:
+    def __init__(self, options: LoadOptions, run_id: str, ledger_dir: Path, target: Any) -> None:
         from sim.plan.build import population_of_dataset
 
         assert options.population is not None, "checked by run_load_session"
         ledger_dir.mkdir(parents=True, exist_ok=True)
-        self.upload = HistoryUpload(options.host, run_id, ledger_dir)
+        if not targets.can_upload(target):
+            raise MonilabError(f"--history: the target {options.target} cannot upload spendings")
+        self.upload = HistoryUpload(options.host, run_id, ledger_dir, target)
         self.pop = population_of_dataset(options.population)
         self.live_from = live_window_start(self.pop.start, self.pop.days, options.live_days)
         self.live: list[AgentHistory] = []

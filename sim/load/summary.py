@@ -1,6 +1,8 @@
 """``summary.json`` of a load run: throughput, latency per endpoint and per persona.
 
-Per-endpoint numbers come from Locust's own CSV (``locust_stats.csv``); per-persona
+Per-endpoint numbers come from Locust's own CSV (``locust_stats.csv``), failures with their
+messages from ``locust_failures.csv`` (a request a target could not even build is there with
+its reason); per-persona
 numbers from the ledger's latency histograms (Locust's rounding, so percentiles agree with
 Locust's to its resolution). The reconciliation block is added by the caller.
 """
@@ -56,6 +58,25 @@ def endpoint_stats(stats_csv: str | Path) -> tuple[list[dict[str, Any]], dict[st
             else:
                 rows.append(row)
     return rows, total
+
+
+def failure_messages(failures_csv: str | Path, limit: int = 50) -> list[dict[str, Any]]:
+    """Locust's failures (``*_failures.csv``): method, endpoint, error and occurrences, most
+    frequent first (at most ``limit``)."""
+    path = Path(failures_csv)
+    if not path.is_file():
+        return []
+    with open(path, newline="", encoding="utf-8") as fh:
+        rows = [
+            {
+                "method": row.get("Method", ""),
+                "name": row.get("Name", ""),
+                "error": row.get("Error", ""),
+                "occurrences": int(row.get("Occurrences") or 0),
+            }
+            for row in csv.DictReader(fh)
+        ]
+    return sorted(rows, key=lambda r: -int(r["occurrences"]))[:limit]
 
 
 def persona_stats(ledger_lines: Iterable[Mapping[str, Any]]) -> dict[str, dict[str, Any]]:

@@ -3,9 +3,12 @@
 Run by ``monilab load`` (see :mod:`sim.load.runner`), never imported by the lab
 itself: importing Locust monkey-patches the process with gevent. The user is thin: it takes
 an agent (:class:`~sim.plan.replay.AgentLeases`), signs up as that agent, and carries
-out the agent's actions through :class:`~sim.locustfiles.actions.MoniApi`, waiting between
-them as the agent's schedule says (compressed by ``--monilab-time-scale``). When its agent
-has nothing left to do, the same Locust user takes the next agent of its slice.
+out the agent's actions as the target says (``--monilab-target``: a target file or
+``package.module:Class``, default the bundled Moni target; :mod:`sim.targets`), waiting
+between them as the agent's schedule says (compressed by ``--monilab-time-scale``). When its
+agent has nothing left to do, the same Locust user takes the next agent of its slice. A
+request the target could not even build (a template that fails) is a Locust failure with
+its reason.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from locust import FastHttpUser, LoadTestShape, events, task
 from locust.exception import StopUser
 from locust.runners import MasterRunner, WorkerRunner
 
-from sim.locustfiles.actions import MoniApi
+from sim import targets
 from sim.plan.records import read_plan
 from sim.plan.replay import AgentLeases, AgentReplay
 from sim.plan.shapes import DEFAULT_TIME_SCALE, ShapeSpec, parse_activity, users_at
@@ -27,7 +30,7 @@ from sim.reconcile.ledger import Ledger, append_lines
 LEDGER_MESSAGE = "monilab_ledger"
 FLUSH_SECONDS = 2.0
 
-_state: dict[str, Any] = {"ledger": Ledger(), "leases": None}
+_state: dict[str, Any] = {"ledger": Ledger(), "leases": None, "session": None}
 
 
 @events.init_command_line_parser.add_listener
@@ -44,6 +47,7 @@ def _add_arguments(parser: Any) -> None:
     group.add_argument("--monilab-start-hour", type=float, default=8.0)
     group.add_argument("--monilab-max-wait", type=float, default=30.0)
     group.add_argument("--monilab-activity", default="", help="24 hourly activity levels")
+    group.add_argument("--monilab-target", default="", help="target file or module:Class")
 
 
 def _options(environment: Any) -> Any:
@@ -74,6 +78,9 @@ def _on_init(environment: Any, **_: Any) -> None:
     if isinstance(runner, MasterRunner):
         runner.register_message(LEDGER_MESSAGE, _receive_ledger)
         _state["out"] = _options(environment).monilab_out
+    else:
+        target = targets.load(_options(environment).monilab_target or None)
+        _state["session"] = targets.session_factory(target)
 
 
 def _receive_ledger(environment: Any, msg: Any, **_: Any) -> None:
@@ -122,7 +129,7 @@ class MoniAgent(FastHttpUser):
         # Not ``max_wait``: Locust's ``User`` declares that (deprecated) attribute itself.
         self.max_wait_seconds: float = options.monilab_max_wait
         self.replay: AgentReplay | None = None
-        self.api: MoniApi | None = None
+        self.api: Any = None
 
     def context(self) -> dict:
         if self.replay is None:
@@ -139,15 +146,27 @@ class MoniAgent(FastHttpUser):
             raise StopUser()
         self.replay = AgentReplay(plan, self.time_scale, self.max_wait_seconds)
         signup = next((a.payload for a in plan.actions if a.kind == "signup"), {})
-        self.api = MoniApi(
+        self.api = _state["session"](
             self.client,
             self.run_id,
             plan,
             _state["ledger"],
             profile=signup,
             worker_index=leases.worker_index,
+            on_failure=self._failed_before_sending,
         )
         self.api.start_session()
+
+    def _failed_before_sending(self, method: str, name: str, reason: str) -> None:
+        """A request the target could not build counts as a failed request, with why."""
+        self.environment.events.request.fire(
+            request_type=method,
+            name=name,
+            response_time=0.0,
+            response_length=0,
+            exception=RuntimeError(reason),
+            context=self.context(),
+        )
 
     @task
     def act(self) -> None:

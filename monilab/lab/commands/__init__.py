@@ -28,6 +28,7 @@ NAMES: tuple[str, ...] = (
     "load",
     "run",
     "serve",
+    "target",
     "train",
 )
 

@@ -39,7 +39,8 @@ COMMAND = Command(
     help="replay agents' journeys through the HTML pages in Chromium (Playwright)",
     description=(
         "Run agents' journeys (sign-up, mydata, spendings through the form, history, "
-        "analysis, type, goal, notifications, logout) in one headless Chromium, one "
+        "analysis, type, goal, notifications, logout, as the target file's [journeys] "
+        "declare them; Moni's by default) in one headless Chromium, one "
         "browser context per agent. Writes browser_summary.json (journeys, failures with "
         "screenshots, page timing percentiles, journeys per minute, peak memory) and the "
         "page timings as an events dataset in OUT/events."

@@ -1,4 +1,5 @@
-"""``monilab load``: persona-shaped Locust load on a running Moni app, with reconciliation."""
+"""``monilab load``: persona-shaped Locust load on a running app (Moni, or any app a target
+file describes), with reconciliation."""
 
 from __future__ import annotations
 
@@ -21,27 +22,36 @@ def report(options: LoadOptions, summary: dict[str, Any] | None) -> str:
         return "monilab load: worker finished; the master writes the summary"
     total = summary["total"]
     rec = summary.get("reconciliation") or {}
+    if rec.get("declared") is False:
+        checked = "reconciliation: not declared by the target (no read-back, no claim)"
+    elif not rec:
+        checked = "reconciliation: skipped (--no-reconcile)"
+    else:
+        checked = (
+            f"reconciliation missing={rec.get('missing')} duplicated={rec.get('duplicated')} "
+            f"unexpected={rec.get('unexpected')}"
+        )
     return (
         f"monilab load: {total.get('requests', 0)} requests, {total.get('failures', 0)} failures, "
-        f"{total.get('rps', 0):.1f} req/s, p95 {total.get('p95_ms')} ms; reconciliation "
-        f"missing={rec.get('missing')} duplicated={rec.get('duplicated')} "
-        f"unexpected={rec.get('unexpected')} -> {options.out / 'summary.json'}"
+        f"{total.get('rps', 0):.1f} req/s, p95 {total.get('p95_ms')} ms; {checked} "
+        f"-> {options.out / 'summary.json'}"
     )
 
 
 def status(summary: dict[str, Any] | None) -> int:
     """1 when acknowledged writes were lost, duplicated or unexpected."""
     rec = (summary or {}).get("reconciliation") or {}
-    return 0 if not rec or rec.get("ok") else 1
+    return 0 if not rec or rec.get("declared") is False or rec.get("ok") else 1
 
 
 COMMAND = Command(
     name="load",
     help="drive a running app with persona-shaped Locust load",
     description=(
-        "Run Locust (headless, in its own process) against a Moni app: every Locust user "
-        "replays one agent's decisions; writes Locust's CSV/HTML reports and summary.json "
-        "with latency per endpoint and persona and the reconciliation of writes."
+        "Run Locust (headless, in its own process) against an app (Moni, or the one --target "
+        "describes): every Locust user replays one agent's decisions; writes Locust's CSV/HTML "
+        "reports and summary.json with latency per endpoint and persona and the "
+        "reconciliation of writes."
     ),
     options=LoadOptions,
     run=load,

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from monilab.contracts.errors import MonilabError
-from monilab.contracts.options import option
+from monilab.contracts.options import option, parse_base_url
 from monilab.lab.commands import Command
 from monilab.lab.runconfig import STAGES, RunConfig, load_run_config
 
@@ -37,6 +37,14 @@ class RunOptions:
         help="set a config key, e.g. --set load.users=20 (repeatable)",
     )
     overwrite: bool = option(False, help="write into a non-empty --out directory")
+    host: str | None = option(
+        None,
+        parse=parse_base_url,
+        help="drive an app already running there instead of serving Moni (app.host)",
+    )
+    target: str | None = option(
+        None, metavar="FILE", help="the target file for --host (app.target; default: Moni's)"
+    )
 
 
 @dataclass
@@ -56,6 +64,9 @@ def resolve_config(options: RunOptions) -> RunConfig:
         overrides.append(f"run.seed={options.seed}")
     if options.out is not None:
         overrides.append(f"run.out={json.dumps(str(options.out))}")
+    for key, value in (("app.host", options.host), ("app.target", options.target)):
+        if value is not None:
+            overrides.append(f"{key}={json.dumps(value)}")
     config_path = options.config or DEMO_CONFIG
     config = load_run_config(config_path, quick=options.quick, overrides=overrides)
     if options.skip:  # --skip adds to the config's run.skip

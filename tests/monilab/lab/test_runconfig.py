@@ -81,8 +81,10 @@ def test_every_run_flag_maps_to_a_config_key():
     run_parser = build_parser()._subparsers._group_actions[0].choices["run"]
     flags = {a.dest for a in run_parser._actions if a.option_strings and a.dest != "help"}
     about_the_invocation = {"config", "quick", "overrides", "overwrite"}
-    for dest in flags - about_the_invocation:
+    of_the_app = {"host", "target"}  # app.host, app.target
+    for dest in flags - about_the_invocation - of_the_app:
         assert f"run.{dest}" in known_keys(), dest
+    assert {f"app.{dest}" for dest in of_the_app} <= set(known_keys())
 
 
 def test_skipping_a_stage_another_needs_is_refused():
@@ -90,6 +92,8 @@ def test_skipping_a_stage_another_needs_is_refused():
     skip_serve = dataclasses.replace(RunConfig().run, skip=["serve"])
     with pytest.raises(MonilabError, match="the load stage needs the serve stage"):
         check_stage_plan(dataclasses.replace(RunConfig(), run=skip_serve))
+    external = dataclasses.replace(RunConfig().app, host="http://127.0.0.1:8100")
+    check_stage_plan(dataclasses.replace(RunConfig(), app=external))  # it stands in for serve
     everything_but_calibrate = [s for s in STAGES if s != "calibrate"]
     only_calibrate = dataclasses.replace(RunConfig().run, skip=everything_but_calibrate)
     check_stage_plan(dataclasses.replace(RunConfig(), run=only_calibrate))

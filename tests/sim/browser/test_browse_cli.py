@@ -9,6 +9,7 @@ import pytest
 
 from monilab.cli.main import main
 from monilab.lab.appprocess import free_port
+from sim.targets import DEFAULT_TARGET
 
 
 def _browse(tmp_path: Path, *extra: str, host: str = "http://127.0.0.1:9") -> list[str]:
@@ -60,3 +61,25 @@ def test_missing_chromium(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
     argv[argv.index("--chromium") + 1] = str(tmp_path / "no-chromium")
     assert main(argv) == 2
     assert "no Chromium at" in capsys.readouterr().err
+
+
+def test_a_target_without_journeys_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    moni = DEFAULT_TARGET.read_text(encoding="utf-8")
+    bare = tmp_path / "http-only.toml"
+    bare.write_text(moni[: moni.index("[browser]")], encoding="utf-8")
+    assert main(_browse(tmp_path, "--target", str(bare))) == 2
+    err = capsys.readouterr().err.strip()
+    assert f"target {bare} declares no browser journeys" in err and len(err.splitlines()) == 1
+    assert not (tmp_path / "out").exists()  # refused before the health check and the outputs
+
+
+def test_a_broken_target_is_refused_in_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    broken = tmp_path / "broken.toml"
+    broken.write_text(DEFAULT_TARGET.read_text(encoding="utf-8") + "\n[journeys.nope]\n")
+    assert main(_browse(tmp_path, "--target", str(broken))) == 2
+    err = capsys.readouterr().err.strip()
+    assert "journeys.nope: unknown action" in err and len(err.splitlines()) == 1

@@ -10,9 +10,10 @@ import pytest
 from monilab.cli.main import main
 from monilab.contracts.datasets import read_dataset
 from monilab.lab.appprocess import AppProcess
-from sim.browser import BrowseOptions, PageSpec, Step, build_journey, demo_plans, run_browse
-from sim.browser.pages import PAGES
+from sim.browser import BrowseOptions, Step, build_journey, demo_plans, run_browse, run_journey
 from sim.plan.records import AgentPlan, read_plan, write_plan
+from sim.targets.journeys import parse_journey
+from sim.targets.spec import TargetSpec
 from target_app.requestlog import read_records
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
@@ -70,15 +71,20 @@ def test_journeys_end_to_end_through_the_cli(
     assert sum(r["route"] == "/goal/set/" and r["method"] == "POST" for r in logged) == 2
 
 
-def _broken_journey(plan: AgentPlan, max_spendings: int) -> list[Step]:
+def _declared(name: str, step: dict) -> Step:
+    """A step running a one-step journey declared as a target file would declare it."""
+    journey = parse_journey(name, {"steps": [step]})
+    return Step(name, lambda tab: run_journey(tab, journey, {}))
+
+
+def _broken_journey(target: TargetSpec, plan: AgentPlan, max_spendings: int) -> list[Step]:
     """Sign up, then one step that must fail: a page that 404s, or a selector that is not there."""
-    steps = build_journey(plan, max_spendings)[:1]
+    steps = build_journey(target, plan, max_spendings)[:1]
     if plan.agent_index == 0:
-        missing = PageSpec("missing", "/no-such-page/", "page-missing")
-        steps.append(Step("missing_page", lambda tab: tab.visit(missing)))
+        steps.append(_declared("missing_page", {"goto": "/no-such-page/"}))
     else:
-        steps.append(Step("wrong_selector", lambda tab: tab.page.get_by_test_id("nope").click()))
-    return [*steps, Step("never_reached", lambda tab: tab.visit(PAGES["home"]))]
+        steps.append(_declared("wrong_selector", {"click": {"test_id": "nope"}}))
+    return [*steps, _declared("never_reached", {"goto": "/"})]
 
 
 def test_a_failed_step_leaves_a_screenshot_and_its_url(
@@ -118,3 +124,20 @@ def test_journey_from_the_population(chromium: Path, live_app: AppProcess, tmp_p
     summary = json.loads((out / "browser_summary.json").read_text(encoding="utf-8"))
     assert summary["by_agent"][0]["agent_id"] == planned.agent_id
     assert {r["agent_id"] for r in _requests_of(live_app, "it-population")} == {planned.agent_id}
+
+
+def test_an_agent_whose_account_exists_logs_in_instead(
+    chromium: Path, live_app: AppProcess, tmp_path: Path
+) -> None:
+    plans = demo_plans(1, seed=13, spendings=1)
+    for attempt in ("first", "again"):  # the same run id: the same email and password
+        options = BrowseOptions(
+            host=live_app.url, out=tmp_path / attempt, agents=1, run_id="it-exists"
+        )
+        summary = run_browse(options, plans=plans)
+        assert summary["journeys"]["ok"] == 1, summary["failures"]
+    events = read_dataset(tmp_path / "again" / "events").frame("events")
+    signup = events[events["page"] == "signup"]
+    assert list(signup["status"]) == [200, 409]  # the form, then "this email is taken"
+    assert list(events["page"])[2:4] == ["login", "home"]  # the login journey instead
+    assert "mydata_start" in set(events["page"])  # its accounts are linked: nothing to submit

@@ -1,4 +1,4 @@
-"""Journeys built from plans, page matching and form values (no browser)."""
+"""Journeys built from the target and plans, page matching and form values (no browser)."""
 
 from __future__ import annotations
 
@@ -9,12 +9,15 @@ from pathlib import Path
 import pytest
 
 from monilab.contracts.errors import MonilabError
-from sim.browser.journey import MIDDLE_SKELETON, build_journey, form_datetime, middle_order
-from sim.browser.pages import PAGES, page_for_path
+from sim import targets
+from sim.browser.journey import MIDDLE_SKELETON, build_journey, middle_order
+from sim.browser.pages import page_for_path, page_name
 from sim.browser.plans import demo_plans, plans_from_file, plans_from_population
+from sim.browser.steps import goto_url, url_matches
 from sim.plan.records import AgentPlan, PlannedAction, write_plan
 
 T0 = dt.datetime(2024, 3, 1, 9, 0)
+MONI = targets.load(None)
 
 
 def _plan(*kinds: str) -> AgentPlan:
@@ -35,7 +38,7 @@ def _plan(*kinds: str) -> AgentPlan:
 
 
 def test_skeleton_order_when_the_plan_has_nothing_but_signup() -> None:
-    steps = [s.name for s in build_journey(_plan("signup"), 3)]
+    steps = [s.name for s in build_journey(MONI, _plan("signup"), 3)]
     assert steps == [
         "signup",
         "mydata_start",
@@ -60,7 +63,7 @@ def test_middle_follows_the_agents_first_actions_then_the_rest_of_the_skeleton()
         "add_spending",
         "logout",
     )
-    assert middle_order(plan) == [
+    assert middle_order(plan, MONI.journeys) == [
         "set_goal",
         "view_assets",
         "add_spending",
@@ -69,7 +72,7 @@ def test_middle_follows_the_agents_first_actions_then_the_rest_of_the_skeleton()
         "view_type",
         "read_notifications",
     ]
-    names = [s.name for s in build_journey(plan, 2)]
+    names = [s.name for s in build_journey(MONI, plan, 2)]
     assert names[:2] == ["signup", "mydata_start"] and names[-1] == "logout"
     assert names[2:6] == ["set_goal", "view_assets", "add_spending[0]", "add_spending[1]"]
     assert set(MIDDLE_SKELETON) - {"add_spending"} <= set(names)
@@ -77,8 +80,8 @@ def test_middle_follows_the_agents_first_actions_then_the_rest_of_the_skeleton()
 
 def test_max_spendings_bounds_the_spendings_entered() -> None:
     plan = _plan("signup", *["add_spending"] * 5)
-    assert sum(s.name.startswith("add_spending") for s in build_journey(plan, 3)) == 3
-    assert not any(s.name.startswith("add_spending") for s in build_journey(plan, 0))
+    assert sum(s.name.startswith("add_spending") for s in build_journey(MONI, plan, 3)) == 3
+    assert not any(s.name.startswith("add_spending") for s in build_journey(MONI, plan, 0))
 
 
 def test_demo_plans_are_seeded_and_cover_the_skeleton() -> None:
@@ -98,18 +101,42 @@ def test_demo_plans_are_seeded_and_cover_the_skeleton() -> None:
         ({"ts": "2024-02-29T23:30:00+00:00"}, "2024-03-01T08:30:00"),
     ],
 )
-def test_form_datetime_is_korean_local_time(payload: dict, expected: str) -> None:
-    assert form_datetime(payload) == expected
+def test_the_spend_time_is_typed_as_korean_local_time(payload: dict, expected: str) -> None:
+    (step,) = [
+        s
+        for s in MONI.journeys["add_spending"].steps
+        if s.locator is not None and s.locator.value == "input-spent_at"
+    ]
+    assert step.value is not None
+    assert step.value.render({"action": payload}) == expected
 
 
 def test_pages_are_found_by_path() -> None:
-    assert page_for_path("/spending-history/2024-03-01/") == PAGES["history_day"]
-    assert page_for_path("/spending-history/") == PAGES["history"]
-    assert page_for_path("/") == PAGES["home"]
-    assert page_for_path("/no-such-page/") is None
-    assert all(
-        page_for_path(spec.route) == spec for spec in PAGES.values() if "<" not in spec.route
-    )
+    pages = MONI.browser.pages
+    by_name = {spec.name: spec for spec in pages}
+    assert page_for_path(pages, "/spending-history/2024-03-01/") == by_name["history_day"]
+    assert page_for_path(pages, "/spending-history/") == by_name["history"]
+    assert page_for_path(pages, "/") == by_name["home"]
+    assert page_for_path(pages, "/no-such-page/") is None
+    assert all(page_for_path(pages, spec.route) == spec for spec in pages if "<" not in spec.route)
+    assert page_name(pages, "/no-such-page/") == ("unknown", "<unmatched>")
+    assert page_name((), "/transfers/new") == ("/transfers/new", "/transfers/new")
+
+
+def test_goto_urls_and_expected_urls() -> None:
+    (goto, *_) = MONI.journeys["view_history"].steps
+    assert goto_url(goto, {"action": {"month": "2024-03"}}) == "/spending-history/?month=2024-03"
+    assert goto_url(goto, {"action": {}}) == "/spending-history/"
+    assert url_matches("/spending-history/2024-03-01/", r"^/spending-history/\d{4}-\d{2}-\d{2}/$")
+    assert not url_matches("/spending-history/", r"^/spending-history/\d{4}-\d{2}-\d{2}/$")
+    assert url_matches("/", "/") and not url_matches("/login/", "/")
+
+
+def test_a_target_without_a_signup_journey_makes_the_account_over_http(tmp_path: Path) -> None:
+    ledgerly = targets.load(Path(__file__).parents[3] / "examples" / "ledgerly" / "target.toml")
+    plan = _plan("signup", "add_spending", "view_assets", "logout")
+    names = [s.name for s in build_journey(ledgerly, plan, 3)]
+    assert names == ["signup", "login", "add_spending[0]", "view_assets", "view_history", "logout"]
 
 
 def test_plan_files_are_checked(tmp_path: Path) -> None:

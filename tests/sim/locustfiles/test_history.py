@@ -11,6 +11,7 @@ import pytest
 
 from monilab.lab.commands import command
 from monilab.lab.commands.generate import GenerateOptions
+from sim import targets
 from sim.load.history import HistoryUpload, live_window_start, split_agent
 from sim.plan.build import population_of_dataset
 from sim.reconcile.ledger import read_ledger
@@ -38,7 +39,7 @@ def test_history_and_sync_store_every_planned_spending_once(app_server, populati
     agents = [split_agent(pop, i, "p", live_from) for i in range(pop.users)]
     ledger = tmp_path / "ledger"
     ledger.mkdir()
-    upload = HistoryUpload(app_server.url, "hist-1", ledger, threads=3)
+    upload = HistoryUpload(app_server.url, "hist-1", ledger, targets.load(None), threads=3)
 
     upload.run(iter(agents), "bring_in")
     past = sum(len(a.past) for a in agents)
@@ -47,7 +48,7 @@ def test_history_and_sync_store_every_planned_spending_once(app_server, populati
     upload.run(iter(agents), "sync")  # a second sync only replays: nothing is stored twice
 
     assert upload.stats.failures == 0, upload.stats.examples
-    result = reconcile_run(app_server.url, read_ledger(ledger), "hist-1")
+    result = reconcile_run(app_server.url, read_ledger(ledger), "hist-1", targets.load(None))
     assert result.ok, result
     assert result.stored == result.acknowledged == _planned_spendings(population)
     lines = list(read_ledger(ledger))
