@@ -6,7 +6,7 @@ session an instance of :class:`LedgerlyFlows`. A class target has the interface 
 ``upload_spendings`` for ``--history``) and is built with the same arguments minus the
 target file; here it keeps the file's requests and adds what a file cannot say: every tenth
 spending is sent twice (a client that retries after a lost answer), which the app must
-store once.
+store once. Its ``target_spec`` lends the file's ``[readback]`` to the reconciliation.
 """
 
 from __future__ import annotations
@@ -26,9 +26,11 @@ class LedgerlyFlows(TargetSession):
 
     health = "/health"
     """The health path the load checks first (a class target names its own)."""
+    target_spec = load_target(TARGET)
+    """The file whose ``[readback]`` reconciles the run."""
 
     def __init__(self, client: Any, run_id: str, plan: Any, ledger: Any, **options: Any) -> None:
-        super().__init__(load_target(TARGET), client, run_id, plan, ledger, **options)
+        super().__init__(self.target_spec, client, run_id, plan, ledger, **options)
         self.spendings = 0
 
     def perform(self, action: PlannedAction) -> None:

@@ -158,7 +158,7 @@ class LabRun:
             if name not in todo:
                 self.records[name].status = "skipped"
                 if name not in self.config.run.skip:
-                    self.records[name].error = f"needs Moni itself; the app is {self.app_url()}"
+                    self.records[name].error = _why_skipped(name, self.app_url())
         try:
             with _sigterm_as_interrupt(), _log_to(self.paths.out / LOG_FILE):
                 log.info("lab run %s -> %s", self.run_id, self.paths.out)
@@ -244,6 +244,12 @@ class LabRun:
         tmp = path.with_suffix(".tmp")
         tmp.write_text(json.dumps(self.state(), indent=2, ensure_ascii=False) + "\n", "utf-8")
         tmp.replace(path)
+
+
+def _why_skipped(stage: str, url: str) -> str:
+    if stage == "browse":
+        return f"the target of {url} declares no browser journeys"
+    return f"needs Moni itself; the app is {url}"
 
 
 def check_stage_plan(config: RunConfig) -> None:

@@ -87,22 +87,34 @@ class AppSection:
     host: str = _spec(
         "",
         help="an app already running elsewhere ('' = serve Moni here): the run then skips "
-        "serve, browse, export and reconcile, and trains on the population",
+        "serve, export and reconcile (and browse without journeys in the target), and "
+        "trains on the population",
     )
     target: str = _spec("", help="the target file for host ('' = the bundled Moni target)")
 
 
-EXTERNAL_SKIPS = ("serve", "browse", "export", "reconcile")
+EXTERNAL_SKIPS = ("serve", "export", "reconcile")
 """Stages a run against an external app (``app.host``) cannot do: they need Moni itself
-(its process, its pages, its database)."""
+(its process, its database). ``browse`` runs when the target declares browser journeys."""
 
 
 def skipped_stages(config: RunConfig) -> set[str]:
-    """``run.skip``, and for an external app the stages only Moni allows."""
+    """``run.skip``, and for an external app the stages only Moni allows (and ``browse``
+    when its target declares no journeys)."""
     skipped = set(config.run.skip)
     if config.app.host:
         skipped |= set(EXTERNAL_SKIPS)
+        if not _declares_journeys(config.app.target):
+            skipped.add("browse")
     return skipped
+
+
+def _declares_journeys(target: str) -> bool:
+    from sim import targets
+    from sim.targets.spec import TargetSpec
+
+    spec = targets.load(target or None)
+    return isinstance(spec, TargetSpec) and bool(spec.journeys)
 
 
 @dataclass(frozen=True)

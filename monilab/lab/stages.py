@@ -195,6 +195,7 @@ def browse(run: LabRun) -> StageOutcome:
     options = BrowseOptions(
         **shared_settings(cfg, BrowseOptions) | {"chromium": Path(cfg.chromium or CHROMIUM)},
         host=run.app_url(),
+        target=run.config.app.target,
         personas=run.personas,
         seed=run.config.run.seed,
         run_id=run.browse_run_id,

@@ -145,10 +145,11 @@ def _reconcile(
 ) -> dict[str, Any]:
     """The reconciliation through the app, or why there is none (never a claim of zero loss
     without a read-back)."""
-    if getattr(target, "readback", None) is None:
+    spec = targets.readback_spec(target)
+    if spec is None:
         return {"declared": False, "ok": None, "note": "reconciliation: not declared by the target"}
     try:
-        result = reconcile_run(options.host, lines, load_run.run_id, target)
+        result = reconcile_run(options.host, lines, load_run.run_id, spec)
     except (StoredReadError, requests.RequestException) as exc:
         raise MonilabError(f"reconciliation could not read the app back: {exc}") from None
     return {"declared": True, **result.as_dict()}

@@ -68,3 +68,12 @@ def can_upload(target: Any) -> bool:
     from sim.targets.spec import TargetSpec
 
     return isinstance(target, TargetSpec) or hasattr(target, "upload_spendings")
+
+
+def readback_spec(target: Any) -> Any:
+    """The target file whose ``[readback]`` reconciles a run: the target itself, or a class
+    target's ``target_spec`` attribute (None: no read-back declared)."""
+    from sim.targets.spec import TargetSpec
+
+    spec = target if isinstance(target, TargetSpec) else getattr(target, "target_spec", None)
+    return spec if isinstance(spec, TargetSpec) and spec.readback is not None else None
