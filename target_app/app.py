@@ -7,10 +7,10 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, Response, render_template
+from flask import Flask, Response, make_response, render_template
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
-from target_app import requestlog
+from target_app import bodylimit, headers, requestlog, throttle
 from target_app.api import app_error_json, register_api, wants_json
 from target_app.config import build_config
 from target_app.context import AppState, init_app
@@ -48,13 +48,25 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         app.extensions["monilab_request_log"] = request_log
         requestlog.install(app, request_log)  # first, so its clock starts before CSRF checks
 
+    app.extensions["monilab_login_throttle"] = throttle.LoginThrottle(
+        app.config["LOGIN_FAILURES"],
+        app.config["LOGIN_FAILURES_PER_ADDRESS"],
+        app.config["LOGIN_WINDOW_S"],
+    )
+    throttle.configure_hashing(app.config["HASH_SLOTS"], app.config["HASH_WAIT_S"])
+    headers.install(app)
+    bodylimit.install(app)  # before CSRF: it reads form bodies
     csrf = CSRFProtect(app)
     register_api(app, csrf)
     register_pages(app)
 
     @app.errorhandler(AppError)
-    def _app_error(exc: AppError) -> Response | tuple[str, int]:
-        return app_error_json(exc) if wants_json() else app_error_page(exc)
+    def _app_error(exc: AppError) -> Response:
+        answer = make_response(app_error_json(exc) if wants_json() else app_error_page(exc))
+        retry_after = getattr(exc, "retry_after", None)
+        if retry_after is not None:
+            answer.headers["Retry-After"] = str(retry_after)
+        return answer
 
     @app.errorhandler(CSRFError)
     def _csrf_error(exc: CSRFError) -> tuple[str, int]:

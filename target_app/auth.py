@@ -12,9 +12,9 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
-from flask import g, redirect, request, session, url_for
+from flask import current_app, g, redirect, request, session, url_for
 
-from target_app.context import read_db
+from target_app.context import read_db, write_db
 from target_app.errors import Unauthorized
 from target_app.models import User
 from target_app.services import users
@@ -22,6 +22,8 @@ from target_app.services import users
 F = TypeVar("F", bound=Callable[..., Any])
 
 SESSION_KEY = "user_id"
+VERSION_KEY = "v"
+"""The user's ``session_version`` when the page session started (checked on every page)."""
 
 
 def set_user(user: User) -> None:
@@ -68,13 +70,16 @@ def current_user() -> User:
 
 
 def session_user() -> User | None:
-    """The user logged in to the HTML pages, or None."""
+    """The user logged in to the HTML pages, or None (also when the session was ended on the
+    server: a logout or password change since the session started)."""
     user_id = session.get(SESSION_KEY)
     if not isinstance(user_id, int):
         return None
     user = users.get_user(read_db(), user_id)
-    if user is not None:
-        set_user(user)
+    if user is None or session.get(VERSION_KEY) != user.session_version:
+        session.clear()
+        return None
+    set_user(user)
     return user
 
 
@@ -90,15 +95,37 @@ def login_required(view: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-def log_in(user: User) -> None:
-    """Start a fresh page session for ``user``."""
+def authenticate(email: str, password: str) -> User:
+    """The user with this email and password, through the login throttle (429 with
+    ``Retry-After`` after too many failures for the account or the client address)."""
+    guard = current_app.extensions["monilab_login_throttle"]
+    address = request.remote_addr or "unknown"
+    guard.check(email, address)
+    try:
+        user = users.authenticate(read_db(), email, password)
+    except Unauthorized:
+        guard.failed(email, address)
+        raise
+    guard.succeeded(email)
+    return user
+
+
+def log_in(user: User, version: int | None = None) -> None:
+    """Start a fresh page session for ``user`` (bounded by ``PERMANENT_SESSION_LIFETIME``)."""
     session.clear()
+    session.permanent = True
     session[SESSION_KEY] = user.id
+    session[VERSION_KEY] = user.session_version if version is None else version
     set_user(user)
 
 
 def log_out() -> None:
-    """End the page session."""
+    """End the page session, on the server too (a copied cookie stops working)."""
+    user_id = session.get(SESSION_KEY)
+    if isinstance(user_id, int) and session.get(VERSION_KEY) is not None:
+        current = users.get_user(read_db(), user_id)
+        if current is not None and current.session_version == session.get(VERSION_KEY):
+            users.end_page_sessions(write_db(), user_id)
     session.clear()
 
 

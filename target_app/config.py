@@ -13,7 +13,12 @@ MONILAB_TYPE_MODEL         MONILAB_TYPE_MODEL          none (type answers not_en
 MONILAB_MODELS_DIR         MONILAB_MODELS_DIR          none (``monilab train``'s output: model
                                                        alerts, forecast, recommendations)
 PASSWORD_HASH_METHOD       MONILAB_PASSWORD_HASH       ``scrypt`` (werkzeug)
+SESSION_COOKIE_SECURE      MONILAB_SECURE_COOKIES      off (``1``: the session cookie is only
+                                                       sent over HTTPS; set it behind TLS)
 DB_POOL_SIZE               MONILAB_DB_POOL_SIZE        8
+LOGIN_FAILURES             MONILAB_LOGIN_FAILURES      10 failed logins per account in 15 min,
+LOGIN_FAILURES_PER_ADDRESS MONILAB_LOGIN_FAILURES_...  20 per client address (then 429)
+HASH_SLOTS                 MONILAB_HASH_SLOTS          1 password hash at a time per process
 =========================  ==========================  ====================================
 
 A generated secret key differs per process: behind several workers, sessions only survive
@@ -23,6 +28,7 @@ when every worker gets the same key, which is why ``monilab serve`` sets
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import os
 import secrets
@@ -36,6 +42,13 @@ log = logging.getLogger(__name__)
 
 MAX_REQUEST_BYTES = 1 << 20
 """Largest request body (1 MiB); larger ones get 413."""
+SESSION_LIFETIME = dt.timedelta(hours=12)
+"""A page session ends 12 hours after its login (the signed cookie carries its age)."""
+
+
+def _truthy(value: str | None) -> bool:
+    return (value or "").strip().lower() in ("1", "true", "yes", "on")
+
 
 _ENV = {
     "SECRET_KEY": "MONILAB_SECRET_KEY",
@@ -46,7 +59,11 @@ _ENV = {
     "MONILAB_MODELS_DIR": "MONILAB_MODELS_DIR",
     "PASSWORD_HASH_METHOD": "MONILAB_PASSWORD_HASH",
     "DB_POOL_SIZE": "MONILAB_DB_POOL_SIZE",
+    "LOGIN_FAILURES": "MONILAB_LOGIN_FAILURES",
+    "LOGIN_FAILURES_PER_ADDRESS": "MONILAB_LOGIN_FAILURES_PER_ADDRESS",
+    "HASH_SLOTS": "MONILAB_HASH_SLOTS",
 }
+_INTEGERS = ("DB_POOL_SIZE", "LOGIN_FAILURES", "LOGIN_FAILURES_PER_ADDRESS", "HASH_SLOTS")
 
 
 def database_url_for(data_dir: str | Path, explicit: str | None = None) -> str:
@@ -60,19 +77,27 @@ def build_config(overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
         "MONILAB_DATA_DIR": "data",
         "PASSWORD_HASH_METHOD": "scrypt",
         "DB_POOL_SIZE": 8,
+        "LOGIN_FAILURES": 10,
+        "LOGIN_FAILURES_PER_ADDRESS": 20,
+        "LOGIN_WINDOW_S": 900.0,
+        "HASH_SLOTS": 1,
+        "HASH_WAIT_S": 2.0,
         "MONILAB_TYPE_MODEL": None,
         "MONILAB_MODELS_DIR": None,
         "CREATE_TABLES": True,
         "MAX_CONTENT_LENGTH": MAX_REQUEST_BYTES,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": _truthy(os.environ.get("MONILAB_SECURE_COOKIES")),
+        "PERMANENT_SESSION_LIFETIME": SESSION_LIFETIME,
         "JSON_SORT_KEYS": False,
     }
     for key, env in _ENV.items():
         if os.environ.get(env):
             config[key] = os.environ[env]
     config.update(overrides or {})
-    config["DB_POOL_SIZE"] = int(config["DB_POOL_SIZE"])
+    for key in _INTEGERS:
+        config[key] = int(config[key])
     data_dir = Path(config["MONILAB_DATA_DIR"])
     config["DATABASE_URL"] = database_url_for(data_dir, config.get("DATABASE_URL"))
     ensure_sqlite_dir(config["DATABASE_URL"])

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, make_url, select
+from sqlalchemy import Engine, create_engine, event, inspect, make_url, select, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -145,6 +145,19 @@ class Database:
         self.engine.dispose()
 
 
+ADDED_COLUMNS = {("users", "session_version"): "INTEGER NOT NULL DEFAULT 0"}
+"""Columns added after a database may have been created (``create_all`` adds no column)."""
+
+
+def _add_missing_columns(connection: Any) -> None:
+    """Add the :data:`ADDED_COLUMNS` an older database lacks."""
+    inspector = inspect(connection)
+    for (table, column), ddl in ADDED_COLUMNS.items():
+        present = {c["name"] for c in inspector.get_columns(table)}
+        if column not in present:
+            connection.execute(text(f"ALTER TABLE {table} ADD COLUMN {column} {ddl}"))
+
+
 def init_db(db: Database, *, attempts: int = 5) -> None:
     """Create missing tables and the spending types, safe when several processes race.
 
@@ -156,6 +169,7 @@ def init_db(db: Database, *, attempts: int = 5) -> None:
         try:
             with db.writing() as session:
                 Base.metadata.create_all(session.connection())
+                _add_missing_columns(session.connection())
                 known = set(session.scalars(select(SpendingType.code)))
                 session.add_all(
                     SpendingType(code=code, name=name, tagline=tagline, description=text)

@@ -60,3 +60,17 @@ class Conflict(AppError):
     """The request clashes with stored state (email taken, reused client_txn_id)."""
 
     status = 409
+
+
+class TooManyRequests(AppError):
+    """Too many failed logins, or the server is busy checking passwords: retry later.
+
+    Attributes:
+        retry_after: Seconds the client should wait (sent as ``Retry-After``).
+    """
+
+    status = 429
+
+    def __init__(self, message: str, retry_after: int, field: str | None = None) -> None:
+        super().__init__(message, field)
+        self.retry_after = max(1, int(retry_after))

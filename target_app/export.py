@@ -94,6 +94,20 @@ def iter_events(directory: Path, run_id: str | None = None) -> Iterator[dict[str
             yield row
 
 
+def _check_run_id(db: Database, run_id: str) -> None:
+    """MonilabError (naming some known run ids) when no user signed up with ``run_id``: an
+    export of nobody is a mistake, not an empty dataset."""
+    with db.read() as session:
+        if session.scalar(select(User.id).where(User.run_id == run_id).limit(1)) is not None:
+            return
+        known = session.scalars(
+            select(User.run_id).where(User.run_id.is_not(None)).distinct().limit(5)
+        ).all()
+    db.dispose()
+    hint = f" (known: {', '.join(str(k) for k in known)})" if known else " (no user has a run id)"
+    raise MonilabError(f"--run-id {run_id}: no user signed up with that run id{hint}")
+
+
 def export_dataset(
     out: str | Path,
     *,
@@ -105,6 +119,8 @@ def export_dataset(
 ) -> dict[str, Any]:
     """Write users, transactions and events of the app to a dataset; returns its manifest."""
     db = _open_database(database_url)
+    if run_id is not None:
+        _check_run_id(db, run_id)
     log_dir = Path(request_log_dir)
     writer = DatasetWriter(out, sources=["monilab export"], overwrite=overwrite)
     users = select(*User.__table__.c).order_by(User.id)

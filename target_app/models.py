@@ -86,7 +86,8 @@ class User(Base):
 
     ``persona`` and ``agent_id`` are optional sign-up fields the lab's load tool sends;
     ``run_id`` is the ``X-Run-Id`` header of the sign-up request, so an export can keep
-    one run's users.
+    one run's users. ``session_version`` ends page sessions on the server (logout, password
+    change).
     """
 
     __tablename__ = "users"
@@ -107,6 +108,9 @@ class User(Base):
         ForeignKey("spending_types.code", ondelete="SET NULL")
     )
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=now_kst)
+    session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    """Page sessions carry it and must match it: logout and a password change bump it, so a
+    copied session cookie stops working on the server, not only in the browser."""
 
     spending_type: Mapped[SpendingType | None] = relationship()
 

@@ -79,12 +79,26 @@ def _json_list(item: str, description: str) -> dict[str, Any]:
     return _json(obj({"items": {"type": "array", "items": ref(item)}}), description)
 
 
+_WEAK_PASSWORD = _error(
+    "A field is invalid, or the password is weak: one of the most common passwords, under 4 "
+    "different characters, or containing the email's name part or the user's name"
+)
+
+
+_BUSY = _error("The server is busy checking passwords; retry after Retry-After seconds")
+
+
 def _auth_paths() -> PathItems:
     return {
         "/api/v1/auth/signup": {
             "post": _operation(
                 "Sign up; answers a bearer token",
-                {201: _json(ref("Token"), "Created"), 409: _EMAIL_TAKEN},
+                {
+                    201: _json(ref("Token"), "Created"),
+                    409: _EMAIL_TAKEN,
+                    422: _WEAK_PASSWORD,
+                    429: _BUSY,
+                },
                 body=users.SIGNUP.json_schema(),
                 secured=False,
             )
@@ -92,7 +106,14 @@ def _auth_paths() -> PathItems:
         "/api/v1/auth/login": {
             "post": _operation(
                 "Log in; answers a new bearer token",
-                {200: _json(ref("Token"), "Logged in"), 401: _error("Wrong email or password")},
+                {
+                    200: _json(ref("Token"), "Logged in"),
+                    401: _error("Wrong email or password"),
+                    429: _error(
+                        "Too many failed logins for the account or the client address, or the "
+                        "server is busy checking passwords; see Retry-After"
+                    ),
+                },
                 body=users.LOGIN.json_schema(),
                 secured=False,
             )
@@ -245,8 +266,10 @@ def _profile_paths() -> PathItems:
             "post": _operation(
                 "Change the password",
                 {
-                    204: {"description": "Changed"},
+                    204: {"description": "Changed; every other token and page session ends"},
                     403: _error("current_password is wrong"),
+                    422: _WEAK_PASSWORD,
+                    429: _BUSY,
                 },
                 body=users.PASSWORD_CHANGE.json_schema(),
             )

@@ -16,13 +16,16 @@ requests finish). Each worker closes its request log and database pool on exit.
 from __future__ import annotations
 
 import dataclasses
+import errno
 import logging
 import os
 import secrets
+import socket
 from typing import Any
 
 from gunicorn.app.base import BaseApplication
 
+from monilab.contracts.errors import MonilabError
 from target_app.config import database_url_for
 from target_app.db import Database, ensure_sqlite_dir, init_db
 from target_app.options import ServeOptions
@@ -83,8 +86,21 @@ class MoniServer(BaseApplication):
         return create_app(self.app_config)
 
 
+def check_port_free(host: str, port: int) -> None:
+    """MonilabError when ``host:port`` cannot be bound (in use, or not an address here)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            reason = "is in use" if exc.errno == errno.EADDRINUSE else f"cannot be used ({exc})"
+            raise MonilabError(f"--port {port} on {host} {reason}") from None
+
+
 def serve(options: ServeOptions) -> None:
     """Create the tables, then run gunicorn until SIGINT/SIGTERM."""
+    check_port_free(options.host, options.port)
     if options.workers is None:
         options = dataclasses.replace(options, workers=default_workers())
     data_dir = options.data_dir.resolve()

@@ -32,6 +32,8 @@ def load_targets(path: str | Path) -> pd.DataFrame:
         text = path.read_text(encoding="utf-8-sig")
     except OSError as exc:
         raise MonilabError(f"cannot read targets {path}: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise MonilabError(f"targets {path}: not a UTF-8 text (CSV) file") from None
     return parse_targets(text, name=str(path))
 
 

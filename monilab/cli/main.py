@@ -85,6 +85,38 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:  # e.g. `monilab describe DIR | head`: the reader left early
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+    except OSError as exc:  # a path the user gave cannot be used (not a directory, no rights)
+        logging.getLogger(__name__).debug("%s", args.command, exc_info=True)
+        print(f"monilab {args.command}: error: {_os_problem(exc)}", file=sys.stderr)
+        return 2
+    except Exception as exc:
+        database = _database_problem(exc)
+        if database is None:
+            raise
+        logging.getLogger(__name__).debug("%s", args.command, exc_info=True)
+        print(f"monilab {args.command}: error: {database}", file=sys.stderr)
+        return 2
+
+
+def _os_problem(exc: OSError) -> str:
+    """One line for a file-system refusal: the path and the reason."""
+    where = exc.filename if exc.filename is not None else ""
+    reason = exc.strerror or type(exc).__name__
+    if isinstance(exc, FileExistsError | NotADirectoryError):
+        reason = "a file where a directory is needed"
+    return f"{where}: {reason.lower()}" if where else reason.lower()
+
+
+def _database_problem(exc: BaseException) -> str | None:
+    """One line for a database that cannot be used (None when ``exc`` is something else)."""
+    from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
+
+    if isinstance(exc, NoSuchModuleError | ArgumentError):
+        return f"cannot use that database URL ({str(exc).splitlines()[0]})"
+    if isinstance(exc, DBAPIError):
+        first = str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__
+        return f"cannot use the database ({first})"
+    return None
 
 
 if __name__ == "__main__":  # pragma: no cover

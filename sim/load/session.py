@@ -213,7 +213,10 @@ def _prepare_plan(
     if options.plan is not None:
         if not options.plan.is_file():
             raise MonilabError(f"--plan {options.plan}: no such file")
-        agents = list(read_plan(options.plan))
+        try:
+            agents = list(read_plan(options.plan))
+        except (ValueError, KeyError, TypeError) as exc:  # JSON, UTF-8, missing fields
+            raise MonilabError(f"--plan {options.plan}: not a load plan ({exc})") from None
         if not agents:
             raise MonilabError(f"--plan {options.plan}: the plan has no agents")
         return options.plan, activity_from_plan(agents)

@@ -32,6 +32,7 @@ from sim.targets.templates import TemplateError, render_tree
 log = logging.getLogger(__name__)
 
 WRITE_RETRIES = 12
+LOGIN_RETRIES = 5
 RETRY_BACKOFF = (0.2, 0.5, 1.0, 2.0, 3.0)
 RETRYABLE = (401, 408, 429)
 PROFILE_FIELDS = ("name", "age", "gender", "occupation", "region", "monthly_income")
@@ -105,7 +106,7 @@ class TargetSession:
                 break
             if answer.status in first.exists and self.login():
                 break
-            if 400 <= answer.status < 500 and answer.status not in first.exists:
+            if 400 <= answer.status < 500 and answer.status not in (*first.exists, *RETRYABLE):
                 break  # refused for good (a bad profile): the agent acts without an account
             self._backoff(attempt)
         self.user_id = self.captures.get("user_id", self.user_id)
@@ -119,9 +120,15 @@ class TargetSession:
         )
 
     def login(self) -> bool:
-        """Log in (the target's ``login`` action); True on success."""
-        answers = self._run(self.spec.actions["login"], {}, auth=False)
-        self.logged_in = bool(answers) and all(a.ok for a in answers)
+        """Log in (the target's ``login`` action); True on success. A busy or unreachable
+        app (429, 5xx, no answer) is asked again, backing off; a refusal is final."""
+        for attempt in range(LOGIN_RETRIES + 1):
+            answers = self._run(self.spec.actions["login"], {}, auth=False)
+            self.logged_in = bool(answers) and all(a.ok for a in answers)
+            status = answers[-1].status if answers else 0
+            if self.logged_in or (400 <= status < 500 and status not in (408, 429)):
+                break
+            self._backoff(attempt)
         self.user_id = self.captures.get("user_id", self.user_id)
         return self.logged_in
 

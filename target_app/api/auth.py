@@ -5,8 +5,8 @@ from __future__ import annotations
 from flask import Blueprint, current_app, request
 
 from target_app.api.helpers import body
-from target_app.auth import bearer_token, set_user, token_required
-from target_app.context import read_db, write_db
+from target_app.auth import authenticate, bearer_token, set_user, token_required
+from target_app.context import write_db
 from target_app.services import users
 
 bp = Blueprint("api_auth", __name__, url_prefix="/api/v1/auth")
@@ -34,7 +34,7 @@ def signup() -> tuple[dict, int]:
 def login() -> tuple[dict, int]:
     """Check email and password; answers a new bearer token."""
     data = body(users.LOGIN)
-    user = users.authenticate(read_db(), data["email"], data["password"])
+    user = authenticate(data["email"], data["password"])
     return _token_answer(user, 200)
 
 

@@ -7,7 +7,7 @@ from typing import Any
 from flask import Blueprint, current_app, g
 
 from target_app.api.helpers import body
-from target_app.auth import current_user, token_required
+from target_app.auth import bearer_token, current_user, token_required
 from target_app.context import write_db
 from target_app.services import users
 
@@ -32,11 +32,13 @@ def edit() -> dict[str, Any]:
 @bp.post("/password")
 @token_required
 def change_password() -> tuple[str, int]:
-    """Set a new password (needs the current one); existing tokens stay valid."""
+    """Set a new password (needs the current one); the token of this request stays valid,
+    every other token of the user and every page session end."""
     users.change_password(
         write_db(),
         current_user(),
         body(users.PASSWORD_CHANGE),
         hash_method=current_app.config["PASSWORD_HASH_METHOD"],
+        keep_token=bearer_token(),
     )
     return "", 204

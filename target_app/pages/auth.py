@@ -5,8 +5,8 @@ from __future__ import annotations
 from flask import Blueprint, current_app, flash, redirect, request, url_for
 from werkzeug.wrappers import Response
 
-from target_app.auth import log_in, log_out, login_required, safe_next
-from target_app.context import read_db, write_db
+from target_app.auth import authenticate, log_in, log_out, login_required, safe_next
+from target_app.context import write_db
 from target_app.pages.helpers import PageResult, form_page, render
 from target_app.services import users
 
@@ -37,7 +37,7 @@ def login() -> PageResult:
 
     def submit() -> Response:
         data = users.LOGIN.parse(request.form, mode="form")
-        log_in(users.authenticate(read_db(), data["email"], data["password"]))
+        log_in(authenticate(data["email"], data["password"]))
         return redirect(safe_next(request.args.get("next"), url_for("pages_home.home")))
 
     return form_page("login.html", submit)

@@ -15,7 +15,7 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from target_app.errors import AppError
 
-PageResult = str | tuple[str, int] | BaseResponse
+PageResult = str | tuple[str, int] | tuple[str, int, dict[str, str]] | BaseResponse
 
 
 def render(template: str, **context: Any) -> str:
@@ -37,5 +37,9 @@ def form_page(template: str, on_submit: Callable[[], BaseResponse], **context: A
         try:
             return on_submit()
         except AppError as exc:
-            return render(template, error=exc, form=request.form, **context), exc.status
+            page = render(template, error=exc, form=request.form, **context)
+            retry_after = getattr(exc, "retry_after", None)
+            if retry_after is not None:  # 429: tell the browser when to try again
+                return page, exc.status, {"Retry-After": str(retry_after)}
+            return page, exc.status
     return render(template, error=None, form=defaults, **context)

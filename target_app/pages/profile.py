@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, current_app, flash, g, redirect, request, url_for
 from werkzeug.wrappers import Response
 
-from target_app.auth import login_required
+from target_app.auth import log_in, login_required
 from target_app.context import write_db
 from target_app.pages.helpers import PageResult, form_page, render
 from target_app.services import users
@@ -28,12 +28,13 @@ def edit() -> PageResult:
     def submit() -> Response:
         profile = users.PROFILE_UPDATE.parse(request.form, mode="form", partial=True)
         if request.form.get("new_password"):
-            users.change_password(
+            version = users.change_password(
                 write_db(),
                 g.user,
                 users.PASSWORD_CHANGE.parse(request.form, mode="form"),
                 hash_method=current_app.config["PASSWORD_HASH_METHOD"],
             )
+            log_in(g.user, version)  # this session goes on; every other one has ended
         users.update_profile(write_db(), g.user_id, profile)
         flash("내 정보를 저장했어요.")
         return redirect(url_for("pages_profile.mypage"))

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import secrets
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import bindparam, delete, insert, select, update
@@ -12,9 +14,10 @@ from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from monilab.contracts.vocabulary import GENDERS
-from target_app.errors import Conflict, Forbidden, Unauthorized
+from target_app.errors import Conflict, Forbidden, Unauthorized, ValidationError
 from target_app.models import MAX_AMOUNT, ApiToken, User, table_of
 from target_app.services.common import iso
+from target_app.throttle import hashing_slot
 from target_app.validation import Field, Spec
 
 _PROFILE_FIELDS = (
@@ -57,8 +60,16 @@ _DUMMY_HASH = "scrypt:32768:8:1$dummydummydummy$" + "0" * 128
 
 
 def hash_password(password: str, method: str) -> str:
-    """A werkzeug password hash (``method`` e.g. ``scrypt`` or ``pbkdf2:sha256:600000``)."""
-    return generate_password_hash(password, method=method)
+    """A werkzeug password hash (``method`` e.g. ``scrypt`` or ``pbkdf2:sha256:600000``),
+    computed in one of the process's hashing slots (:mod:`target_app.throttle`)."""
+    with hashing_slot():
+        return generate_password_hash(password, method=method)
+
+
+def password_matches(password_hash: str, password: str) -> bool:
+    """Whether ``password`` matches the hash (in a hashing slot)."""
+    with hashing_slot():
+        return check_password_hash(password_hash, password)
 
 
 def _commit_unique_email(session: Session) -> None:
@@ -70,10 +81,37 @@ def _commit_unique_email(session: Session) -> None:
         raise Conflict("email is already registered", "email") from None
 
 
+COMMON_PASSWORDS_FILE = Path(__file__).resolve().parent.parent / "data" / "common_passwords.txt"
+
+
+@functools.cache
+def common_passwords() -> frozenset[str]:
+    """The bundled list of very common passwords (lower-case)."""
+    lines = COMMON_PASSWORDS_FILE.read_text(encoding="utf-8").splitlines()
+    return frozenset(line.strip() for line in lines if line.strip() and not line.startswith("#"))
+
+
+def check_password_strength(
+    password: str, *, email: str, name: str | None, field: str = "password"
+) -> None:
+    """ValidationError (422) for a password that is very common, made of too few characters,
+    or that contains (or is contained in) the email's name part or the user's name."""
+    lowered = password.lower()
+    if lowered in common_passwords():
+        raise ValidationError("password is one of the most common passwords; choose another", field)
+    if len(set(lowered)) < 4:
+        raise ValidationError("password needs at least 4 different characters", field)
+    for own in (email.split("@")[0].lower(), (name or "").lower()):
+        if len(own) >= 4 and (own in lowered or lowered in own):
+            raise ValidationError("password must not contain your email or name", field)
+
+
 def sign_up(
     session: Session, data: dict[str, Any], *, hash_method: str, run_id: str | None = None
 ) -> User:
-    """Create a user from validated :data:`SIGNUP` data; Conflict if the email is taken."""
+    """Create a user from validated :data:`SIGNUP` data; Conflict if the email is taken,
+    ValidationError for a weak password (:func:`check_password_strength`)."""
+    check_password_strength(data["password"], email=data["email"], name=data.get("name"))
     fields = dict(data)
     password_hash = hash_password(fields.pop("password"), hash_method)  # before any lock
     user = User(password_hash=password_hash, run_id=run_id, **fields)
@@ -86,9 +124,9 @@ def authenticate(session: Session, email: str, password: str) -> User:
     """The user with this email and password, else Unauthorized (same message for both)."""
     user = session.scalars(select(User).where(User.email == email.lower())).first()
     if user is None:
-        check_password_hash(_DUMMY_HASH, password)  # same work whether or not the user exists
+        password_matches(_DUMMY_HASH, password)  # same work whether or not the user exists
         raise Unauthorized("wrong email or password", "password")
-    if not check_password_hash(user.password_hash, password):
+    if not password_matches(user.password_hash, password):
         raise Unauthorized("wrong email or password", "password")
     return user
 
@@ -156,18 +194,51 @@ def update_profile(session: Session, user_id: int, data: dict[str, Any]) -> User
 
 
 def change_password(
-    session: Session, user: User, data: dict[str, Any], *, hash_method: str
-) -> None:
-    """Set a new password after checking the current one (Forbidden when it is wrong).
+    session: Session,
+    user: User,
+    data: dict[str, Any],
+    *,
+    hash_method: str,
+    keep_token: str | None = None,
+) -> int:
+    """Set a new password after checking the current one (Forbidden when it is wrong), and
+    end every other way in: all the user's API tokens but ``keep_token`` are revoked and
+    every page session ends (the session version moves on). Returns the new version.
 
     The check and the new hash are computed from ``user`` (as loaded for authentication)
     before ``session`` is touched, so no database lock is held during the slow hashing.
     """
-    if not check_password_hash(user.password_hash, data["current_password"]):
+    if not password_matches(user.password_hash, data["current_password"]):
         raise Forbidden("current_password is wrong", "current_password")
+    check_password_strength(
+        data["new_password"], email=user.email, name=user.name, field="new_password"
+    )
     new_hash = hash_password(data["new_password"], hash_method)
+    revoke = delete(_TOKEN_TABLE).where(_TOKENS.user_id == user.id)
+    if keep_token:
+        revoke = revoke.where(_TOKENS.token_hash != _digest(keep_token))
+    session.connection().execute(revoke)
     session.execute(update(User).where(User.id == user.id).values(password_hash=new_hash))
+    version = _next_session_version(session, user.id)
     session.commit()
+    return version
+
+
+def end_page_sessions(session: Session, user_id: int) -> int:
+    """End every page session of the user (logout): returns the new session version."""
+    version = _next_session_version(session, user_id)
+    session.commit()
+    return version
+
+
+def _next_session_version(session: Session, user_id: int) -> int:
+    bumped = (
+        update(User)
+        .where(User.id == user_id)
+        .values(session_version=User.session_version + 1)
+        .returning(User.session_version)
+    )
+    return int(session.execute(bumped).scalar_one())
 
 
 def user_dict(user: User) -> dict[str, Any]:
