@@ -25,6 +25,18 @@ def _load(server: str, out: Path, *extra: str) -> subprocess.CompletedProcess:
     return subprocess.run(cmd, capture_output=True, text=True, timeout=240, check=False, cwd=ROOT)
 
 
+def _small_load(server: str, target: Path, out: Path) -> tuple[subprocess.CompletedProcess, dict]:
+    """Two agents for 4 s with ``target``; the run and its summary (it must exit 0)."""
+    cmd = [
+        sys.executable, "-m", "monilab", "load", "--host", server, "--target", str(target),
+        "--out", str(out), "--users", "2", "--spawn-rate", "20", "--run-time", "4s",
+        "--agents", "2", "--days", "3", "--time-scale", "400000", "--shape", "ramp",
+    ]  # fmt: skip
+    result = subprocess.run(cmd, capture_output=True, text=True, timeout=240, cwd=ROOT)
+    assert result.returncode == 0, result.stderr[-2000:]
+    return result, json.loads((out / "summary.json").read_text(encoding="utf-8"))
+
+
 def test_locust_drives_ledgerly_and_reconciles_through_it(server, tmp_path):
     out = tmp_path / "load"
     result = _load(server, out, "--run-id", "ledgerly-1")
@@ -43,15 +55,7 @@ def test_a_target_without_readback_never_claims_zero_loss(server, tmp_path):
     bare = tmp_path / "no-readback.toml"
     text = TARGET.read_text(encoding="utf-8")
     bare.write_text(text[: text.index("[readback]")], encoding="utf-8")
-    out = tmp_path / "load"
-    cmd = [
-        sys.executable, "-m", "monilab", "load", "--host", server, "--target", str(bare),
-        "--out", str(out), "--users", "2", "--spawn-rate", "20", "--run-time", "3s",
-        "--agents", "2", "--days", "2", "--time-scale", "400000", "--shape", "ramp",
-    ]  # fmt: skip
-    result = subprocess.run(cmd, capture_output=True, text=True, timeout=240, cwd=ROOT)
-    assert result.returncode == 0, result.stderr[-2000:]
-    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    result, summary = _small_load(server, bare, tmp_path / "load")
     assert summary["reconciliation"]["declared"] is False
     assert summary["reconciliation"]["ok"] is None
     assert "not declared" in result.stdout
@@ -97,15 +101,7 @@ def test_a_template_failing_at_run_time_is_a_failure_with_its_reason(server, tmp
     old = 'amount = "{{ action.amount }}"'
     assert old in text
     broken.write_text(text.replace(old, 'amount = "{{ action.amount + action.tip }}"', 1))
-    out = tmp_path / "load"
-    cmd = [
-        sys.executable, "-m", "monilab", "load", "--host", server, "--target", str(broken),
-        "--out", str(out), "--users", "2", "--spawn-rate", "20", "--run-time", "4s",
-        "--agents", "2", "--days", "3", "--time-scale", "400000", "--shape", "ramp",
-    ]  # fmt: skip
-    result = subprocess.run(cmd, capture_output=True, text=True, timeout=240, cwd=ROOT)
-    assert result.returncode == 0, result.stderr[-2000:]
-    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    _, summary = _small_load(server, broken, tmp_path / "load")
     assert summary["total"]["failures"] > 0
     failed = [f for f in summary["failures"] if f["name"] == "/transfers"]
     assert failed and "template:" in failed[0]["error"] and "tip" in failed[0]["error"]
