@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from monilab import __version__
 from monilab.cli.options import add_options, options_from
 from monilab.contracts.errors import MonilabError
+from monilab.contracts.interrupts import sigterm_as_interrupt
 from monilab.lab.commands import NAMES, Command, command
 
 
@@ -75,7 +76,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 2
     try:
-        return int(args.handler(args) or 0)
+        with sigterm_as_interrupt():  # SIGTERM cleans up like Ctrl-C (Locust groups, apps)
+            return int(args.handler(args) or 0)
     except MonilabError as exc:
         print(f"monilab {args.command}: error: {exc}", file=sys.stderr)
         return 2

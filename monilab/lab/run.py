@@ -13,7 +13,6 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-import signal
 import time
 import traceback
 from collections.abc import Iterator
@@ -22,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from monilab.contracts.errors import MonilabError
+from monilab.contracts.interrupts import sigterm_as_interrupt
 from monilab.lab.appprocess import AppProcess
 from monilab.lab.runconfig import STAGES, RunConfig, skipped_stages
 from monilab.lab.stages import REQUIRES, STAGE_FUNCTIONS, StageOutcome
@@ -106,10 +106,6 @@ class StageRecord:
     error: str | None = None
 
 
-class Interrupted(KeyboardInterrupt):
-    """SIGTERM, turned into the same clean stop as Ctrl-C."""
-
-
 class LabRun:
     """One lab run: configuration, paths, the app process and the stages' records."""
 
@@ -160,7 +156,7 @@ class LabRun:
                 if name not in self.config.run.skip:
                     self.records[name].error = _why_skipped(name, self.app_url())
         try:
-            with _sigterm_as_interrupt(), _log_to(self.paths.out / LOG_FILE):
+            with sigterm_as_interrupt(), _log_to(self.paths.out / LOG_FILE):
                 log.info("lab run %s -> %s", self.run_id, self.paths.out)
                 for number, name in enumerate(todo, 1):
                     log.info("[%d/%d] %s", number, len(todo), name)
@@ -264,27 +260,6 @@ def check_stage_plan(config: RunConfig) -> None:
                 raise MonilabError(
                     f"run.skip: the {stage} stage needs the {need} stage; skip {stage} too"
                 )
-
-
-@contextlib.contextmanager
-def _sigterm_as_interrupt() -> Iterator[None]:
-    """Within the block, SIGTERM and SIGINT stop the run like Ctrl-C (servers are stopped).
-
-    SIGINT gets Python's own handler back explicitly: a process started in the background
-    by a non-interactive shell inherits SIGINT as ignored, and ``kill -INT`` must still
-    stop the run there.
-    """
-
-    def handler(signum: int, frame: object) -> None:
-        raise Interrupted()
-
-    previous_term = signal.signal(signal.SIGTERM, handler)
-    previous_int = signal.signal(signal.SIGINT, signal.default_int_handler)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous_term)
-        signal.signal(signal.SIGINT, previous_int)
 
 
 @contextlib.contextmanager

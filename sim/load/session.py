@@ -104,6 +104,9 @@ def write_summary(
 ) -> dict[str, Any]:
     """Build ``summary.json`` from Locust's CSV, the ledger and the reconciliation."""
     endpoints, total = endpoint_stats(f"{load_run.csv_prefix}_stats.csv")
+    if not total.get("requests"):  # a run that did nothing must never pass
+        log_file = options.out / f"locust-{options.role}.out"
+        raise MonilabError(f"the load sent no requests (see {log_file})")
     lines = list(read_ledger(load_run.ledger_dir))
     summary: dict[str, Any] = {
         "run_id": load_run.run_id,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import threading
@@ -127,3 +128,77 @@ def test_population_drives_the_load_and_the_app_logs_it(app_server, tmp_path):
     from_load = [e for e in of_run if e["source"] == "locust"]
     assert from_load and {e["source"] for e in of_run} <= {"locust", "api"}  # api: read-back
     assert {e["agent_id"] for e in from_load} <= agent_ids
+
+
+def test_a_load_that_sent_nothing_fails(app_server, small_plan, tmp_path):
+    # the Locust process cannot read its plan (as a worker on another machine whose copy is
+    # missing): it starts no user and sends nothing, which must not pass
+    cmd = [
+        sys.executable, "-m", "monilab", "load", "--host", app_server.url,
+        "--out", str(tmp_path / "load"), "--users", "2", "--run-time", "3s",
+        "--plan", str(small_plan),
+    ]  # fmt: skip
+    env = {**os.environ, "MONILAB_LOAD_PLAN": str(tmp_path / "missing.jsonl")}
+    result = subprocess.run(cmd, capture_output=True, text=True, timeout=120, env=env)
+    assert result.returncode == 2, result.stdout + result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.startswith("monilab load:")]
+    assert len(lines) == 1 and "locust exited with status" in lines[0]
+    assert "Traceback" not in result.stderr and not (tmp_path / "load" / "summary.json").exists()
+
+
+def test_a_summary_of_zero_requests_is_a_failure(tmp_path):
+    from monilab.contracts.errors import MonilabError
+    from sim import targets
+    from sim.load.options import LoadOptions
+    from sim.load.runner import LoadRun
+    from sim.load.session import write_summary
+    from sim.plan.shapes import ShapeSpec
+
+    options = LoadOptions(host="http://127.0.0.1:9", out=tmp_path)
+    run = LoadRun(
+        host=options.host, shape=ShapeSpec(kind="ramp", peak_users=1, spawn_rate=1.0,
+                                           run_time=1.0), plan=tmp_path / "plan.jsonl",
+        out=tmp_path, run_id="r", max_wait=1.0,
+    )  # fmt: skip
+    with pytest.raises(MonilabError, match="the load sent no requests"):
+        write_summary(options, run, 1.0, targets.load(None))
+
+
+def test_sigterm_stops_the_whole_locust_group(app_server, tmp_path, small_plan):
+    out = tmp_path / "load"
+    cmd = [
+        sys.executable, "-m", "monilab", "load", "--host", app_server.url, "--out", str(out),
+        "--shape", "ramp", "--users", "4", "--run-time", "5m", "--plan", str(small_plan),
+    ]  # fmt: skip
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while not _locust_pids(out) and time.monotonic() < deadline:
+            time.sleep(0.5)
+        assert _locust_pids(out), "Locust never started"
+        time.sleep(2)
+        proc.terminate()  # SIGTERM, as a CI timeout or `timeout` sends
+        proc.wait(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    deadline = time.monotonic() + 30
+    while _locust_pids(out) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert _locust_pids(out) == [], "Locust outlived monilab load"
+    assert proc.returncode == 130 and "interrupted" in proc.stderr.read()
+
+
+def _locust_pids(out: Path) -> list[int]:
+    """Locust processes started for ``out`` (by their command line)."""
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except OSError:
+            continue
+        if "locust" in cmdline and str(out) in cmdline:
+            pids.append(int(entry.name))
+    return pids
