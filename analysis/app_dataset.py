@@ -69,7 +69,10 @@ def build_app_dataset(export: Path, truth: Path, out: Path) -> AppDataset:
             f"{export}: none of its users is an agent of the population at {truth} "
             "(was the load run with --population of that dataset?)"
         )
-    tx, unplanned = _labelled_spendings(exported.frame("transactions"), app_to_truth, population)
+    agent_of = truth_users.set_index("user_id")["agent_id"]
+    tx, unplanned = _labelled_spendings(
+        exported.frame("transactions"), app_to_truth, population, agent_of
+    )
     users = truth_users[truth_users["user_id"].isin(app_to_truth.to_numpy())]
     users = users.sort_values("user_id").reset_index(drop=True)
     manifest = population.manifest
@@ -124,7 +127,7 @@ def _user_map(app_users: pd.DataFrame, truth_users: pd.DataFrame) -> pd.Series:
 
 
 def _labelled_spendings(
-    stored: pd.DataFrame, app_to_truth: pd.Series, population: Any
+    stored: pd.DataFrame, app_to_truth: pd.Series, population: Any, agent_of: pd.Series
 ) -> tuple[pd.DataFrame, int]:
     """The joined users' stored spendings with the ground-truth anomaly labels."""
     stored = stored[stored["user_id"].isin(app_to_truth.index)]
@@ -133,7 +136,8 @@ def _labelled_spendings(
         tx[column] = tx[column].astype(str)
     tx.insert(0, "user_id", app_to_truth.loc[stored["user_id"]].to_numpy())
     tx.insert(0, "txn_id", stored["txn_id"].to_numpy())
-    labels = _planned_labels(population).reindex(tx["client_txn_id"].astype(str).to_numpy())
+    sent = tx["client_txn_id"].astype(str).to_numpy()
+    labels = _planned_labels(population, agent_of).reindex(sent)
     tx["is_anomaly"] = labels["is_anomaly"].fillna(False).astype(bool).to_numpy()
     kind = labels["anomaly_kind"].astype(object)
     tx["anomaly_kind"] = kind.where(kind.notna(), None).to_numpy()
@@ -141,13 +145,13 @@ def _labelled_spendings(
     return tx.sort_values(["user_id", "ts", "txn_id"], kind="stable"), unplanned
 
 
-def _planned_labels(population: Any) -> pd.DataFrame:
+def _planned_labels(population: Any, agent_of: pd.Series) -> pd.DataFrame:
     """Anomaly labels of the planned spendings by the ``client_txn_id`` the agents send
-    (``<agent_id>-<txn_id>``, :func:`sim.agents.decisions.spending_payload`)."""
+    (``<agent_id>-<txn_id>``, :func:`sim.agents.decisions.spending_payload`); ``agent_of``
+    maps the population's ``user_id`` to its agent id."""
     columns = ["txn_id", "user_id", "is_anomaly", "anomaly_kind"]
     planned = population.frame("transactions", columns=columns)
-    agent_of = population.frame("users", columns=["user_id", "agent_id"]).set_index("user_id")
-    key = agent_of["agent_id"].loc[planned["user_id"]].to_numpy().astype(str)
+    key = agent_of.loc[planned["user_id"]].to_numpy().astype(str)
     planned.index = pd.Index(np.char.add(np.char.add(key, "-"), planned["txn_id"].astype(str)))
     return planned[["is_anomaly", "anomaly_kind"]]
 

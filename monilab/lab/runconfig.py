@@ -16,6 +16,7 @@ Example::
 from __future__ import annotations
 
 import dataclasses
+import functools
 import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -109,7 +110,10 @@ def skipped_stages(config: RunConfig) -> set[str]:
     return skipped
 
 
+@functools.cache
 def _declares_journeys(target: str) -> bool:
+    """Whether the target file declares browser journeys (read once per run: the stage plan
+    asks several times)."""
     from sim import targets
     from sim.targets.spec import TargetSpec
 
