@@ -78,7 +78,38 @@ class LoadOptions:
     live_days: int = option(
         7, low=1, high=366, help="with --history: the live window, the population's last N days"
     )
-    web: bool = option(False, help="serve Locust's web UI")
+    web: bool = option(
+        False,
+        help="serve Locust's web UI (on --web-host:--web-port); the run ends when the shape "
+        "ends or it is stopped from the UI, and the summary and reports are written",
+    )
+    web_host: str = option("127.0.0.1", help="address the web UI listens on (default 127.0.0.1)")
+    web_port: int = option(8089, low=1, high=65535, help="port of the web UI (default 8089)")
+    worker_wait: float = option(
+        60.0,
+        low=1.0,
+        high=3600.0,
+        parse=parse_duration,
+        render=render_duration,
+        help="how long a master waits for its workers to connect before the run fails",
+    )
+    thresholds: list[str] = option(
+        [],
+        flag="--threshold",
+        metavar="EXPR",
+        repeat=True,
+        help="pass/fail criterion, repeatable: p95<300ms, p99<1s, failures<0.5%%, rps>200, "
+        "lost_writes==0, scoped with 'POST /api/v1/spendings: p95<200ms' or "
+        "'persona yolo_student: p99<1s' (exit 1 when one fails)",
+    )
+    junit: Path | None = option(
+        None, help="write a JUnit XML file: one test case per threshold and one for reconciliation"
+    )
+    server_log: Path | None = option(
+        None,
+        help="the app's request log directory (JSON lines with method, route, latency_ms), for "
+        "server time beside client time (found by itself for Moni on this machine)",
+    )
     reconcile: bool = option(
         True, negate="--no-reconcile", help="skip reading writes back after the run"
     )

@@ -110,10 +110,18 @@ def _on_test_stop(environment: Any, **_: Any) -> None:
 
 
 @events.request.add_listener
-def _on_request(name: str, response_time: float, exception: Any, context: dict, **_: Any) -> None:
+def _on_request(
+    request_type: str,
+    name: str,
+    response_time: float,
+    exception: Any,
+    context: dict,
+    **_: Any,
+) -> None:
     persona = context.get("persona") if context else None
     if persona:
-        _state["ledger"].observe(persona, name, response_time or 0.0, exception is not None)
+        latency = response_time or 0.0
+        _state["ledger"].observe(persona, name, latency, exception is not None, request_type)
 
 
 class MoniAgent(FastHttpUser):

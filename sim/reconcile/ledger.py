@@ -9,7 +9,12 @@ Line types::
     {"type": "sent", "agent_id", "email", "client_txn_id"}
     {"type": "ack", "agent_id", "email", "client_txn_id", "spending_id"}
     {"type": "sent_batch" | "ack_batch", "agent_id", "email", "client_txn_ids": [...]}
-    {"type": "latency", "persona", "name", "hist": {"<ms>": count, ...}, "failures": n}
+    {"type": "latency", "persona", "method", "name", "t": <unix s>,
+     "hist": {"<ms>": count, ...}, "failures": n}
+
+A latency line is one flush window (a few seconds) of one persona on one endpoint: ``t`` is
+the wall-clock time (Unix seconds) the window was drained, so the lines of a run give
+latency over time per persona and per endpoint, and summed they give the whole run.
 
 A batch line stands for one ``sent``/``ack`` line per spending of a batch upload
 (:func:`expand_batches` turns it into those); an ``agent`` line with ``"history": true``
@@ -22,6 +27,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
@@ -42,30 +48,38 @@ class Ledger:
 
     def __init__(self) -> None:
         self._lines: list[dict[str, Any]] = []
-        self._hist: dict[tuple[str, str], dict[int, int]] = defaultdict(lambda: defaultdict(int))
-        self._failures: dict[tuple[str, str], int] = defaultdict(int)
+        self._hist: dict[tuple[str, str, str], dict[int, int]] = defaultdict(
+            lambda: defaultdict(int)
+        )
+        self._failures: dict[tuple[str, str, str], int] = defaultdict(int)
 
     def record(self, kind: str, **fields: Any) -> None:
         """Add one ``agent``/``sent``/``ack`` line."""
         self._lines.append({"type": kind, **fields})
 
-    def observe(self, persona: str, name: str, latency_ms: float, failed: bool) -> None:
-        """Count one request's latency for a persona and endpoint name."""
-        self._hist[(persona, name)][latency_bucket(latency_ms)] += 1
+    def observe(
+        self, persona: str, name: str, latency_ms: float, failed: bool, method: str = ""
+    ) -> None:
+        """Count one request's latency for a persona and endpoint (method and name)."""
+        key = (persona, method, name)
+        self._hist[key][latency_bucket(latency_ms)] += 1
         if failed:
-            self._failures[(persona, name)] += 1
+            self._failures[key] += 1
 
     def drain(self) -> list[dict[str, Any]]:
         """Take every buffered line, latency histograms included, and empty the buffer."""
         lines, self._lines = self._lines, []
-        for (persona, name), hist in self._hist.items():
+        now = round(time.time(), 3)
+        for (persona, method, name), hist in self._hist.items():
             lines.append(
                 {
                     "type": "latency",
                     "persona": persona,
+                    "method": method,
                     "name": name,
+                    "t": now,
                     "hist": {str(k): v for k, v in hist.items()},
-                    "failures": self._failures.get((persona, name), 0),
+                    "failures": self._failures.get((persona, method, name), 0),
                 }
             )
         self._hist.clear()
