@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from monilab.contracts import exitcodes
 from monilab.lab.commands import Command
 from sim.load.options import LoadOptions
 
@@ -39,9 +40,14 @@ def report(options: LoadOptions, summary: dict[str, Any] | None) -> str:
 
 
 def status(summary: dict[str, Any] | None) -> int:
-    """1 when acknowledged writes were lost, duplicated or unexpected."""
+    """The run's verdict as an exit status (:mod:`monilab.contracts.exitcodes`): writes lost
+    (3) wins over a failed threshold (1); 0 when every check held."""
     rec = (summary or {}).get("reconciliation") or {}
-    return 0 if not rec or rec.get("declared") is False or rec.get("ok") else 1
+    if rec and rec.get("declared") is not False and not rec.get("ok"):
+        return exitcodes.WRITES_LOST
+    if any(not t.get("ok") for t in (summary or {}).get("thresholds", [])):
+        return exitcodes.THRESHOLDS_FAILED
+    return exitcodes.OK
 
 
 COMMAND = Command(
