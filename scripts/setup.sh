@@ -1,12 +1,17 @@
 #!/usr/bin/env bash
 # Set up Moni Lab on a fresh Debian/Ubuntu machine: system packages (Chromium for the browser
-# journeys, PostgreSQL for the database tests), a virtualenv in .venv, the project in it.
+# journeys, a CJK font so Korean text renders in Chromium and the report's figures, PostgreSQL
+# for the database tests), a virtualenv in .venv, the project in it.
 # Idempotent: re-running it only installs what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need_apt=()
 [ -x /usr/lib/chromium/chromium ] || need_apt+=(chromium)
+# Without a font that has Hangul, every Korean character is an empty box (pages, screenshots).
+if ! command -v fc-list >/dev/null || [ -z "$(fc-list :lang=ko family)" ]; then
+  need_apt+=(fonts-noto-cjk)
+fi
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need_apt+=(postgresql)
 if [ ${#need_apt[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then SUDO=""; elif command -v sudo >/dev/null; then SUDO="sudo"; else
@@ -24,4 +29,8 @@ if [ ! -x .venv/bin/python ]; then
 fi
 .venv/bin/python -m pip install -q --upgrade pip
 .venv/bin/python -m pip install -q -e ".[dev]"
+if [[ " ${need_apt[*]} " == *" fonts-noto-cjk "* ]]; then
+  # matplotlib's font list is a cache made before the new font: rebuilt on its next import
+  rm -f "$(.venv/bin/python -c 'import matplotlib; print(matplotlib.get_cachedir())')"/fontlist-*.json
+fi
 echo "setup: ready (.venv/bin/monilab)"

@@ -94,6 +94,8 @@ def option_like(options: type, name: str, default: Any, **changes: Any) -> Any:
     own default: for settings that feed an options class, e.g. the run configuration."""
     fld = next(f for f in dataclasses.fields(options) if f.name == name)
     spec = dataclasses.replace(spec_of(fld), required=False, **changes)
+    if isinstance(default, list):  # a list default is built fresh for each instance
+        return field(default_factory=lambda: list(default), metadata={"option": spec})
     return field(default=default, metadata={"option": spec})
 
 

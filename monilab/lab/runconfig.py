@@ -18,7 +18,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import tomllib
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, get_type_hints
@@ -136,6 +136,7 @@ class LoadSection:
     processes: int = option_like(LoadOptions, "processes", 0)
     history: bool = option_like(LoadOptions, "history", True)
     live_days: int = option_like(LoadOptions, "live_days", 3)
+    thresholds: list[str] = option_like(LoadOptions, "thresholds", [])  # noqa: RUF009 (a field)
 
 
 @dataclass(frozen=True)
@@ -248,12 +249,20 @@ def _check_value(where: str, key: str, value: Any, fld: dataclasses.Field, kind:
         check_value(key, value, spec)
     except MonilabError as exc:
         raise MonilabError(f"{where}: {exc}") from None
-    if spec.parse is not None and isinstance(value, str):
-        try:
-            spec.parse(value)
-        except MonilabError as exc:
-            raise MonilabError(f"{where}: {key}: {exc}") from None
+    if spec.parse is not None:
+        _parse_texts(where, key, value, spec.parse)
     return value
+
+
+def _parse_texts(where: str, key: str, value: Any, parse: Callable[[str], Any]) -> None:
+    """Run the option's parser on the text, or on each text of a list (``thresholds``), as
+    the command line would; MonilabError naming ``where`` and ``key``."""
+    for text in value if isinstance(value, list) else [value]:
+        if isinstance(text, str):
+            try:
+                parse(text)
+            except MonilabError as exc:
+                raise MonilabError(f"{where}: {key}: {exc}") from None
 
 
 def _merge(base: dict[str, dict[str, Any]], where: str, data: Mapping[str, Any]) -> None:

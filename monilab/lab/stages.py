@@ -172,6 +172,9 @@ def load(run: LabRun) -> StageOutcome:
         )
     if total.get("failures"):
         out.findings.append(f"{total['failures']} of {total.get('requests')} requests failed")
+    failed = [t["expr"] for t in summary.get("thresholds", []) if not t.get("ok")]
+    if failed:
+        out.findings.append(f"thresholds not met: {', '.join(failed)}")
     if rec and not rec.get("ok"):
         out.findings.append(
             f"reconciliation through the API: missing {rec.get('missing')}, duplicated "

@@ -17,6 +17,7 @@ from monilab.contracts.options import (
     parse_duration,
     render_duration,
 )
+from sim.load.thresholds import check_threshold
 from sim.plan.shapes import DEFAULT_TIME_SCALE, SHAPES
 
 ROLES = ("local", "master", "worker")
@@ -98,6 +99,7 @@ class LoadOptions:
         flag="--threshold",
         metavar="EXPR",
         repeat=True,
+        parse=check_threshold,
         help="pass/fail criterion, repeatable: p95<300ms, p99<1s, failures<0.5%%, rps>200, "
         "lost_writes==0, scoped with 'POST /api/v1/spendings: p95<200ms' or "
         "'persona yolo_student: p99<1s' (exit 1 when one fails)",

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import os
 import signal
+import socket
 import subprocess
 import sys
 from collections.abc import Sequence
@@ -30,7 +31,10 @@ class LoadRun:
     Attributes:
         host: Base URL of the app under load.
         shape: The load shape (users over time).
-        plan: Path of the load plan (agents' decisions) written by :mod:`sim.plan.records`.
+        plan_source: Where this machine's processes build their agents
+            (:meth:`sim.plan.source.PlanSource.to_json`).
+        plan_digest: The hash of the plan that source yields (a worker checks it against
+            its master's).
         out: Output directory (reports, ledger).
         run_id: Sent as ``X-Run-Id`` on every request.
         role: ``local`` (one process or ``processes`` workers), ``master`` or ``worker``.
@@ -38,7 +42,11 @@ class LoadRun:
         expect_workers: Workers a master waits for.
         master_host: Where a worker finds its master.
         master_port: The master's port.
-        web: Serve Locust's web UI instead of running headless.
+        worker_wait: Seconds a master waits for its workers to connect.
+        web: Serve Locust's web UI instead of running headless; the run starts when the
+            user presses start and ends (Locust exits) when the shape ends or the user stops it.
+        web_host: Address the web UI listens on.
+        web_port: Port of the web UI.
         target: The target file or ``package.module:Class`` ("" for the bundled Moni).
         max_wait: Cap in real seconds on one wait between an agent's actions.
         extra_args: Further Locust arguments, passed as they are.
@@ -46,7 +54,8 @@ class LoadRun:
 
     host: str
     shape: ShapeSpec
-    plan: Path
+    plan_source: str
+    plan_digest: str
     out: Path
     run_id: str
     max_wait: float
@@ -55,7 +64,10 @@ class LoadRun:
     expect_workers: int = 1
     master_host: str = "127.0.0.1"
     master_port: int = 5557
+    worker_wait: float = 60.0
     web: bool = False
+    web_host: str = "127.0.0.1"
+    web_port: int = 8089
     target: str = ""
     extra_args: Sequence[str] = field(default_factory=tuple)
 
@@ -73,6 +85,16 @@ class LoadRun:
     def ledger_dir(self) -> Path:
         """Where the locustfile writes the ledger of writes and per-persona latencies."""
         return self.out / "ledger"
+
+    @property
+    def timeout(self) -> float | None:
+        """How long the lab waits for Locust before stopping it (None: no limit).
+
+        A headless run ends with its shape, so a stuck one is stopped a while after that.
+        A web run waits for the user to press start, however long that takes; it ends when
+        the shape ends or the user stops it from the UI (:mod:`sim.locustfiles.webmode`).
+        """
+        return None if self.web else self.shape.run_time + 120
 
 
 def locust_command(run: LoadRun) -> list[str]:
@@ -94,8 +116,10 @@ def locust_command(run: LoadRun) -> list[str]:
         "10",
         "--exit-code-on-error",
         "0",
-        "--monilab-plan",
-        str(run.plan),
+        "--monilab-plan-source",
+        run.plan_source,
+        "--monilab-plan-digest",
+        run.plan_digest,
         "--monilab-run-id",
         run.run_id,
         "--monilab-out",
@@ -122,7 +146,9 @@ def locust_command(run: LoadRun) -> list[str]:
     if run.role == "worker":
         cmd += ["--worker", "--master-host", run.master_host, "--master-port", str(run.master_port)]
         return cmd + list(run.extra_args)
-    if not run.web:
+    if run.web:
+        cmd += ["--web-host", run.web_host, "--web-port", str(run.web_port)]
+    else:
         cmd += ["--headless"]
     cmd += [
         "--csv",
@@ -142,9 +168,19 @@ def locust_command(run: LoadRun) -> list[str]:
             "--expect-workers",
             str(run.expect_workers),
         ]
-    elif run.processes > 0:
-        cmd += ["--processes", str(run.processes)]
+    elif run.processes > 0:  # its own master on loopback, on a port no other run holds
+        port = str(_free_port())
+        cmd += ["--processes", str(run.processes), "--master-bind-host", "127.0.0.1"]
+        cmd += ["--master-bind-port", port, "--master-port", port]
+    if run.role == "master" or run.processes > 0:
+        cmd += ["--expect-workers-max-wait", f"{run.worker_wait:g}"]
     return cmd + list(run.extra_args)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
 
 
 def run_locust(run: LoadRun, *, timeout: float | None = None) -> int:

@@ -21,11 +21,16 @@ from monilab.contracts.errors import MonilabError
 from sim import targets
 from sim.health import check_healthz
 from sim.load.history import AgentHistory, HistoryUpload, live_window_start, split_agent
+from sim.load.junit import write_junit
 from sim.load.options import LoadOptions
+from sim.load.parts import check_parts
 from sim.load.runner import LoadRun, run_locust
+from sim.load.serverlog import discover_request_log, server_latency
 from sim.load.summary import endpoint_stats, failure_messages, persona_stats
-from sim.plan.records import read_plan, write_plan
+from sim.load.thresholds import evaluate_thresholds, parse_threshold
+from sim.plan.build import plan_file_activity
 from sim.plan.shapes import ShapeSpec
+from sim.plan.source import PlanSource
 from sim.reconcile.ledger import read_ledger
 from sim.reconcile.stored import StoredReadError, reconcile_run
 
@@ -33,9 +38,22 @@ log = logging.getLogger(__name__)
 
 
 def run_load_session(options: LoadOptions) -> dict[str, Any] | None:
-    """Run one load session; returns the summary (None for a worker, whose master reports)."""
+    """Run one load session; returns the summary (None for a worker, whose master reports).
+
+    With ``--junit`` a run that could not run still leaves the file, with an error case."""
+    try:
+        return _run_load_session(options)
+    except MonilabError as exc:
+        if options.junit is not None and options.role != "worker":
+            write_junit(options.junit, {"run_id": options.run_id, "error": str(exc)})
+        raise
+
+
+def _run_load_session(options: LoadOptions) -> dict[str, Any] | None:
     if options.history and options.population is None:
         raise MonilabError("--history needs --population (a dataset made by monilab generate)")
+    for threshold in options.thresholds:  # a bad one fails now, not after the run
+        parse_threshold(threshold)
     out = options.out
     out.mkdir(parents=True, exist_ok=True)
     ledger_dir = out / "ledger"
@@ -46,11 +64,13 @@ def run_load_session(options: LoadOptions) -> dict[str, Any] | None:
     health = targets.health_path(target)
     if options.role != "worker" and health:
         check_healthz(options.host, health)
+    server_log = _server_log(options, health)
     history = _History(options, run_id, ledger_dir, target) if options.history else None
     if history is not None and options.role != "worker":
         history.bring_in()
 
-    plan_path, activity = _prepare_plan(options, out, history)
+    source, activity = _plan_source(options, history)
+    (out / "plan-source.json").write_text(source.to_json() + "\n", encoding="utf-8")
     spec = ShapeSpec(
         kind=options.shape,
         peak_users=options.users,
@@ -62,7 +82,8 @@ def run_load_session(options: LoadOptions) -> dict[str, Any] | None:
     load_run = LoadRun(
         host=options.host,
         shape=spec,
-        plan=plan_path,
+        plan_source=source.to_json(),
+        plan_digest=source.digest(),
         out=out,
         run_id=run_id,
         role=options.role,
@@ -70,7 +91,10 @@ def run_load_session(options: LoadOptions) -> dict[str, Any] | None:
         expect_workers=options.processes or options.expect_workers,
         master_host=options.master_host,
         master_port=options.master_port,
+        worker_wait=options.worker_wait,
         web=options.web,
+        web_host=options.web_host,
+        web_port=options.web_port,
         max_wait=options.max_wait,
         target=options.target,
     )
@@ -82,17 +106,28 @@ def run_load_session(options: LoadOptions) -> dict[str, Any] | None:
         spec.run_time,
         options.host,
     )
-    code = run_locust(load_run, timeout=spec.run_time + 120)
+    code = run_locust(load_run, timeout=load_run.timeout)
     wall = time.monotonic() - started
-    if code != 0:
-        raise MonilabError(
-            f"locust exited with status {code}; see {out / f'locust-{options.role}.out'}"
-        )
     if options.role == "worker":
+        if code != 0:
+            raise MonilabError(f"locust exited with status {code}; see {_output(options)}")
         return None
+    expected = _parts_expected(options)
+    check_parts(ledger_dir, expected, options.worker_wait, _output(options), code)
     if history is not None:
         history.sync()
-    return write_summary(options, load_run, wall, target, history)
+    return write_summary(options, load_run, wall, target, history, server_log)
+
+
+def _server_log(options: LoadOptions, health: str | None) -> Path | None:
+    """The app's request log: ``--server-log``, or the one Moni on this machine names."""
+    if options.role == "worker":
+        return None
+    if options.server_log is not None:
+        if not options.server_log.is_dir():
+            raise MonilabError(f"--server-log {options.server_log}: no such directory")
+        return options.server_log
+    return discover_request_log(options.host, health) if health else None
 
 
 def write_summary(
@@ -101,12 +136,12 @@ def write_summary(
     wall: float,
     target: Any,
     history: _History | None = None,
+    server_log: Path | None = None,
 ) -> dict[str, Any]:
     """Build ``summary.json`` from Locust's CSV, the ledger and the reconciliation."""
     endpoints, total = endpoint_stats(f"{load_run.csv_prefix}_stats.csv")
     if not total.get("requests"):  # a run that did nothing must never pass
-        log_file = options.out / f"locust-{options.role}.out"
-        raise MonilabError(f"the load sent no requests (see {log_file})")
+        raise MonilabError(f"the load sent no requests (see {_output(options)})")
     lines = list(read_ledger(load_run.ledger_dir))
     summary: dict[str, Any] = {
         "run_id": load_run.run_id,
@@ -127,19 +162,22 @@ def write_summary(
             "html": load_run.html_report.name,
             "csv_stats": f"{load_run.csv_prefix.name}_stats.csv",
             "csv_history": f"{load_run.csv_prefix.name}_stats_history.csv",
-            "plan": load_run.plan.name
-            if load_run.plan.parent == options.out
-            else str(load_run.plan),
+            "plan_source": "plan-source.json",
         },
     }
     if history is not None:
         summary["history"] = history.summary()
     summary["target"] = getattr(target, "name", None) or str(options.target)
+    if server_log is not None:  # the app's own time per endpoint, beside Locust's
+        summary["server"] = server_latency(server_log, load_run.run_id, endpoints)
     if options.reconcile:
         summary["reconciliation"] = _reconcile(options, load_run, lines, target)
+    summary["thresholds"] = evaluate_thresholds(options.thresholds, summary)
     (options.out / "summary.json").write_text(
         json.dumps(summary, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
     )
+    if options.junit is not None:
+        write_junit(options.junit, summary)
     return summary
 
 
@@ -207,34 +245,34 @@ class _History:
         }
 
 
-def _prepare_plan(
-    options: LoadOptions, out: Path, history: _History | None = None
-) -> tuple[Path, list[float]]:
-    """The plan file to replay and the population's hourly activity (for the shape)."""
-    from sim.plan.build import activity_from_plan, build_plan
+def _output(options: LoadOptions) -> Path:
+    """Locust's own output of this run (where its errors are)."""
+    return options.out / f"locust-{options.role}.out"
 
+
+def _parts_expected(options: LoadOptions) -> int:
+    """How many processes run agents: the workers, or this one process."""
+    if options.role == "master":
+        return options.expect_workers
+    return options.processes or 1
+
+
+def _plan_source(options: LoadOptions, history: _History | None) -> tuple[PlanSource, list[float]]:
+    """Where this machine's Locust processes build their agents, and the population's hourly
+    activity (for the shape). Nothing is built here: each process builds its own agents."""
     if options.plan is not None:
-        if not options.plan.is_file():
-            raise MonilabError(f"--plan {options.plan}: no such file")
-        try:
-            agents = list(read_plan(options.plan))
-        except (ValueError, KeyError, TypeError) as exc:  # JSON, UTF-8, missing fields
-            raise MonilabError(f"--plan {options.plan}: not a load plan ({exc})") from None
-        if not agents:
-            raise MonilabError(f"--plan {options.plan}: the plan has no agents")
-        return options.plan, activity_from_plan(agents)
-    count = options.agents or max(4 * options.users, options.users)
-    agents, activity = build_plan(
-        agents=count,
+        path = options.plan.resolve()
+        return PlanSource(kind="file", path=str(path)), plan_file_activity(path)
+    source = PlanSource(
+        kind="population",
+        agents=options.agents or max(4 * options.users, options.users),
         seed=options.seed,
-        days=options.days,
         start=options.start,
-        personas=options.personas,
-        population=options.population,
-        live_from=history.live_from if history is not None else None,
+        days=options.days,
+        personas=str(options.personas.resolve()) if options.personas else None,
+        population=str(options.population.resolve()) if options.population else None,
+        live_from=history.live_from.isoformat() if history is not None else None,
     )
-    if not agents:
-        raise MonilabError("no agent has anything to do in the live window (raise --live-days)")
-    path = out / "plan.jsonl"
-    write_plan(path, agents)
-    return path, activity
+    pop = source.population_model()
+    profile = pop.activity_profile()
+    return source, [float(x) for x in profile.mean(axis=0).to_numpy()]

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-PERCENTILES = (0.5, 0.95, 0.99)
+PERCENTILES = (0.5, 0.9, 0.95, 0.99)
 
 
 def percentile_from_hist(hist: Mapping[int, int], q: float) -> float | None:
@@ -49,6 +49,7 @@ def endpoint_stats(stats_csv: str | Path) -> tuple[list[dict[str, Any]], dict[st
                 "rps": float(record["Requests/s"]),
                 "avg_ms": float(record["Average Response Time"]),
                 "p50_ms": _number(record["50%"]),
+                "p90_ms": _number(record.get("90%", "N/A")),
                 "p95_ms": _number(record["95%"]),
                 "p99_ms": _number(record["99%"]),
                 "max_ms": float(record["Max Response Time"]),
@@ -80,7 +81,8 @@ def failure_messages(failures_csv: str | Path, limit: int = 50) -> list[dict[str
 
 
 def persona_stats(ledger_lines: Iterable[Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
-    """Requests, failures and p50/p95/p99 per persona, merged over every process."""
+    """Requests, failures, p50/p90/p95/p99, average and maximum per persona, merged over every
+    process (from the histograms: Locust's rounding)."""
     hists: dict[str, dict[int, int]] = defaultdict(lambda: defaultdict(int))
     failures: dict[str, int] = defaultdict(int)
     for line in ledger_lines:
@@ -97,8 +99,18 @@ def persona_stats(ledger_lines: Iterable[Mapping[str, Any]]) -> dict[str, dict[s
             "requests": sum(hist.values()),
             "failures": failures[persona],
             **{f"p{round(q * 100)}_ms": percentile_from_hist(hist, q) for q in PERCENTILES},
+            "avg_ms": mean_from_hist(hist),
+            "max_ms": percentile_from_hist(hist, 1.0),
         }
     return result
+
+
+def mean_from_hist(hist: Mapping[int, int]) -> float | None:
+    """The mean of a {latency_ms: count} histogram (2 decimals), None when empty."""
+    total = sum(hist.values())
+    if total == 0:
+        return None
+    return round(sum(value * count for value, count in hist.items()) / total, 2)
 
 
 def _number(text: str) -> float | None:

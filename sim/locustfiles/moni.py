@@ -9,34 +9,37 @@ between them as the agent's schedule says (compressed by ``--monilab-time-scale`
 agent has nothing left to do, the same Locust user takes the next agent of its slice. A
 request the target could not even build (a template that fails) is a Locust failure with
 its reason.
+
+Each process builds its own slice from its own ``--monilab-plan-source`` (a population's
+parameters or a plan file on this machine; :mod:`sim.plan.source`), one agent at a time,
+and checks that it yields the master's plan (``--monilab-plan-digest``). How processes
+ship their ledger and account for themselves is :mod:`sim.locustfiles.parts`.
 """
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
-import gevent
 from locust import FastHttpUser, LoadTestShape, events, task
 from locust.exception import StopUser
 from locust.runners import MasterRunner, WorkerRunner
 
+import sim.locustfiles.webmode  # noqa: F401  (web UI runs end when the test stops)
 from sim import targets
-from sim.plan.records import read_plan
+from sim.locustfiles import parts
+from sim.locustfiles.parts import PART
 from sim.plan.replay import AgentLeases, AgentReplay
 from sim.plan.shapes import DEFAULT_TIME_SCALE, ShapeSpec, parse_activity, users_at
-from sim.reconcile.ledger import Ledger, append_lines
+from sim.plan.source import PlanSource
 
-LEDGER_MESSAGE = "monilab_ledger"
-FLUSH_SECONDS = 2.0
-
-_state: dict[str, Any] = {"ledger": Ledger(), "leases": None, "session": None}
+_state: dict[str, Any] = {"leases": None, "session": None, "own": {}}
 
 
 @events.init_command_line_parser.add_listener
 def _add_arguments(parser: Any) -> None:
     group = parser.add_argument_group("Moni Lab")
-    group.add_argument("--monilab-plan", default="", help="load plan (agents' decisions)")
+    group.add_argument("--monilab-plan-source", default="", help="where agents come from (JSON)")
+    group.add_argument("--monilab-plan-digest", default="", help="hash of the plan it yields")
     group.add_argument("--monilab-run-id", default="run", help="sent as X-Run-Id")
     group.add_argument("--monilab-out", default=".", help="ledger directory")
     group.add_argument("--monilab-shape", default="ramp", help="population|ramp|step|spike")
@@ -54,59 +57,48 @@ def _options(environment: Any) -> Any:
     return environment.parsed_options
 
 
-@events.test_start.add_listener
-def _on_test_start(environment: Any, **_: Any) -> None:
-    """Load this process's slice of the plan before any user starts."""
-    runner = environment.runner
-    if isinstance(runner, MasterRunner):
-        return
-    options = _options(environment)
-    # A worker on another machine reads its own copy of the plan (same seed, same content).
-    plan_path = os.environ.get("MONILAB_LOAD_PLAN") or options.monilab_plan
-    agents = list(read_plan(plan_path))
-    if isinstance(runner, WorkerRunner):
-        count = int(getattr(options, "expect_workers", 1) or 1)
-        _state["leases"] = AgentLeases(agents, runner.worker_index, count)
-        gevent.spawn(_ship_ledger_periodically, runner)
-    else:
-        _state["leases"] = AgentLeases(agents)
-
-
 @events.init.add_listener
 def _on_init(environment: Any, **_: Any) -> None:
+    """Keep this machine's own plan source and target: a master's spawn message later
+    overwrites every custom option with the master's values (its paths, not ours)."""
+    if isinstance(environment.runner, MasterRunner):
+        return
+    options = _options(environment)
+    _state["own"] = {
+        "source": options.monilab_plan_source,
+        "digest": options.monilab_plan_digest,
+    }
+    target = targets.load(options.monilab_target or None)
+    _state["session"] = targets.session_factory(target)
+
+
+@events.test_start.add_listener
+def _on_test_start(environment: Any, **_: Any) -> None:
+    """Open this process's own slice of agents (built on demand) before any user starts."""
     runner = environment.runner
     if isinstance(runner, MasterRunner):
-        runner.register_message(LEDGER_MESSAGE, _receive_ledger)
-        _state["out"] = _options(environment).monilab_out
-    else:
-        target = targets.load(_options(environment).monilab_target or None)
-        _state["session"] = targets.session_factory(target)
-
-
-def _receive_ledger(environment: Any, msg: Any, **_: Any) -> None:
-    append_lines(_state["out"], msg.data)
-
-
-def _ship_ledger_periodically(runner: Any) -> None:
-    while True:
-        gevent.sleep(FLUSH_SECONDS)
-        _flush(runner)
-
-
-def _flush(runner: Any) -> None:
-    lines = _state["ledger"].drain()
-    if not lines:
         return
-    if isinstance(runner, WorkerRunner):
-        runner.send_message(LEDGER_MESSAGE, lines)
-    else:
-        append_lines(_options(runner.environment).monilab_out, lines)
+    own, options = _state["own"], _options(environment)
+    index = parts.worker_index(runner)
+    count = int(options.expect_workers or 1) if isinstance(runner, WorkerRunner) else 1
+    if own["digest"] != options.monilab_plan_digest:
+        _state["leases"] = None
+        parts.fail(runner, f"worker {index}'s plan differs from the master's: {_SAME_PLAN}")
+        return
+    try:
+        agents = PlanSource.from_json(own["source"]).slice(index, count)
+    except Exception as exc:  # reported to the master, which fails the run with it
+        _state["leases"] = None
+        parts.fail(runner, f"worker {index} cannot build its agents: {exc}")
+        return
+    _state["leases"] = AgentLeases(agents, index)
+    parts.start_shipping(runner)
 
 
-@events.test_stop.add_listener
-def _on_test_stop(environment: Any, **_: Any) -> None:
-    if not isinstance(environment.runner, MasterRunner):
-        _flush(environment.runner)
+_SAME_PLAN = (
+    "give every machine the same --seed, --users/--agents, --days, --start, --personas "
+    "content, --population dataset or --plan file"
+)
 
 
 @events.request.add_listener
@@ -121,7 +113,7 @@ def _on_request(
     persona = context.get("persona") if context else None
     if persona:
         latency = response_time or 0.0
-        _state["ledger"].observe(persona, name, latency, exception is not None, request_type)
+        PART.ledger.observe(persona, name, latency, exception is not None, request_type)
 
 
 class MoniAgent(FastHttpUser):
@@ -152,13 +144,14 @@ class MoniAgent(FastHttpUser):
         plan = leases.take() if leases else None
         if leases is None or plan is None:
             raise StopUser()
+        PART.agents = leases.taken
         self.replay = AgentReplay(plan, self.time_scale, self.max_wait_seconds)
         signup = next((a.payload for a in plan.actions if a.kind == "signup"), {})
         self.api = _state["session"](
             self.client,
             self.run_id,
             plan,
-            _state["ledger"],
+            PART.ledger,
             profile=signup,
             worker_index=leases.worker_index,
             on_failure=self._failed_before_sending,

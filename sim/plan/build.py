@@ -8,11 +8,10 @@ activity (from the Mesa model) becomes the ``population`` load shape.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
 from pathlib import Path
 
 from monilab.contracts.errors import MonilabError
-from sim.plan.records import AgentPlan, PlannedAction
+from sim.plan.records import AgentPlan, read_plan
 
 
 def build_plan(
@@ -43,21 +42,9 @@ def build_plan(
         except ValueError:
             raise MonilabError(f"--start {start!r}: expected a date like 2024-03-01") from None
         pop = Population(personas, users=agents, seed=seed, start=first_day, days=days)
-    count = min(agents, pop.users)
-    persona_of = personas_of(pop, count)
-    plans = [
-        AgentPlan(
-            agent_index=index,
-            agent_id=pop.agent_ids[index],
-            persona=persona_of[index],
-            actions=tuple(
-                PlannedAction(a.at, a.kind, dict(a.payload))
-                for a in pop.actions(index)
-                if live_from is None or a.at >= live_from
-            ),
-        )
-        for index in range(count)
-    ]
+    from sim.plan.source import agent_plan
+
+    plans = [agent_plan(pop, index, live_from) for index in range(min(agents, pop.users))]
     plans = [plan for plan in plans if plan.actions]
     profile = pop.activity_profile()
     return plans, [float(x) for x in profile.mean(axis=0).to_numpy()]
@@ -82,20 +69,20 @@ def population_of_dataset(directory: Path):  # -> sim.agents.population.Populati
     )
 
 
-def personas_of(pop, count: int) -> list[str]:
-    """Persona names of the first ``count`` agents (their shards, which the actions reuse)."""
-    names: list[str] = []
-    shard = 0
-    while len(names) < count:
-        names += pop.shard(shard).users.column("persona").to_pylist()
-        shard += 1
-    return names[:count]
-
-
-def activity_from_plan(agents: Sequence[AgentPlan]) -> list[float]:
-    """Hourly activity of a plan: planned actions per hour of day (at least one everywhere)."""
+def plan_file_activity(path: Path) -> list[float]:
+    """Hourly activity of a plan file (planned actions per hour of day, at least one
+    everywhere), read one agent at a time; checks that the file is a non-empty plan."""
+    if not path.is_file():
+        raise MonilabError(f"--plan {path}: no such file")
     counts = [0.0] * 24
-    for agent in agents:
-        for action in agent.actions:
-            counts[action.at.hour] += 1
+    agents = 0
+    try:
+        for agent in read_plan(path):
+            agents += 1
+            for action in agent.actions:
+                counts[action.at.hour] += 1
+    except (ValueError, KeyError, TypeError) as exc:  # JSON, UTF-8, missing fields
+        raise MonilabError(f"--plan {path}: not a load plan ({exc})") from None
+    if not agents:
+        raise MonilabError(f"--plan {path}: the plan has no agents")
     return [max(c, 1.0) for c in counts]

@@ -61,19 +61,25 @@ def write_plan(path: str | Path, agents: Iterable[AgentPlan]) -> int:
 
 
 def read_plan(path: str | Path) -> Iterator[AgentPlan]:
-    """Read a plan file written by :func:`write_plan`."""
+    """Read a plan file written by :func:`write_plan`, one agent at a time."""
     with open(path, encoding="utf-8") as fh:
         for line in fh:
-            data = json.loads(line)
-            yield AgentPlan(
-                agent_index=int(data["agent_index"]),
-                agent_id=str(data["agent_id"]),
-                persona=str(data["persona"]),
-                actions=tuple(
-                    PlannedAction(datetime.fromisoformat(a["at"]), a["kind"], a["payload"])
-                    for a in data["actions"]
-                ),
-            )
+            if line.strip():
+                yield plan_of_line(line)
+
+
+def plan_of_line(line: str) -> AgentPlan:
+    """One agent of a plan file (one JSON line)."""
+    data = json.loads(line)
+    return AgentPlan(
+        agent_index=int(data["agent_index"]),
+        agent_id=str(data["agent_id"]),
+        persona=str(data["persona"]),
+        actions=tuple(
+            PlannedAction(datetime.fromisoformat(a["at"]), a["kind"], a["payload"])
+            for a in data["actions"]
+        ),
+    )
 
 
 def agent_credentials(run_id: str, agent_id: str) -> tuple[str, str]:

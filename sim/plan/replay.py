@@ -3,15 +3,14 @@
 :class:`AgentReplay` walks one agent's actions in order and says how long to wait before
 each: the simulated gap divided by the time scale (simulated seconds per real second),
 capped at ``max_wait`` real seconds so a quiet night does not stall a short run.
-:class:`AgentLeases` hands agents to Locust users so that, across all processes of a
-distributed run, no agent is taken twice: worker ``w`` of ``W`` takes agents
-``w, w + W, w + 2W, ...`` of the plan.
+:class:`AgentLeases` hands a process's own slice of agents (disjoint across the processes
+of a distributed run; :mod:`sim.plan.source`) to its Locust users, one agent at a time.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 
 from sim.plan.records import AgentPlan, PlannedAction
 
@@ -44,26 +43,21 @@ class AgentReplay:
         return max(0.0, min(self.max_wait, gap.total_seconds() / self.time_scale))
 
 
-@dataclass
 class AgentLeases:
-    """Disjoint agent assignment for one Locust process."""
+    """Hands one Locust process's agents to its users, one at a time, as they are built.
 
-    agents: Sequence[AgentPlan]
-    worker_index: int = 0
-    worker_count: int = 1
-    _taken: int = field(default=0, init=False)
+    ``agents`` is the process's own slice (:meth:`sim.plan.source.PlanSource.slice`), a lazy
+    iterator: an agent's plan exists from when a user takes it until the user is done.
+    """
 
-    def __post_init__(self) -> None:
-        if not 0 <= self.worker_index < self.worker_count:
-            raise ValueError(
-                f"worker index {self.worker_index} is outside 0..{self.worker_count - 1}: "
-                "start the master with --expect-workers equal to the number of workers"
-            )
+    def __init__(self, agents: Iterable[AgentPlan], worker_index: int = 0) -> None:
+        self._agents: Iterator[AgentPlan] = iter(agents)
+        self.worker_index = worker_index
+        self.taken = 0
 
     def take(self) -> AgentPlan | None:
         """The next agent of this process's slice, or None when the slice is used up."""
-        index = self.worker_index + self._taken * self.worker_count
-        if index >= len(self.agents):
-            return None
-        self._taken += 1
-        return self.agents[index]
+        plan = next(self._agents, None)
+        if plan is not None:
+            self.taken += 1
+        return plan

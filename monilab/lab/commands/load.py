@@ -3,18 +3,38 @@ file describes), with reconciliation."""
 
 from __future__ import annotations
 
+import logging
+from pathlib import Path
 from typing import Any
 
 from monilab.contracts import exitcodes
 from monilab.lab.commands import Command
 from sim.load.options import LoadOptions
 
+log = logging.getLogger(__name__)
+PAGE = "load.html"
+
 
 def load(options: LoadOptions) -> dict[str, Any] | None:
-    """Run the load session; its summary (None for a worker: its master reports)."""
+    """Run the load session and write its page; its summary (None for a worker: its master
+    reports)."""
     from sim.load.session import run_load_session
 
-    return run_load_session(options)
+    summary = run_load_session(options)
+    if summary is not None:
+        _write_page(options.out)
+    return summary
+
+
+def _write_page(out: Path) -> None:
+    """``OUT/load.html``; a failure is logged with its traceback and never hides the verdict."""
+    from monilab.lab.report.loadpage import write_standalone_load_page
+
+    try:
+        write_standalone_load_page(out)
+    except Exception:
+        (out / PAGE).unlink(missing_ok=True)  # never leave an earlier run's page behind
+        log.exception("load page %s not written", out / PAGE)
 
 
 def report(options: LoadOptions, summary: dict[str, Any] | None) -> str:
@@ -32,10 +52,33 @@ def report(options: LoadOptions, summary: dict[str, Any] | None) -> str:
             f"reconciliation missing={rec.get('missing')} duplicated={rec.get('duplicated')} "
             f"unexpected={rec.get('unexpected')}"
         )
+    page = options.out / PAGE
     return (
         f"monilab load: {total.get('requests', 0)} requests, {total.get('failures', 0)} failures, "
-        f"{total.get('rps', 0):.1f} req/s, p95 {total.get('p95_ms')} ms; {checked} "
-        f"-> {options.out / 'summary.json'}"
+        f"{total.get('rps', 0):.1f} req/s, p95 {total.get('p95_ms')} ms; {checked}"
+        f"{_thresholds_line(summary)} -> {options.out / 'summary.json'}"
+        + (f", page {page}" if page.is_file() else "")
+    )
+
+
+def _thresholds_line(summary: dict[str, Any]) -> str:
+    """``; thresholds 3/4 met`` (empty without thresholds)."""
+    results = summary.get("thresholds") or []
+    if not results:
+        return ""
+    met = sum(1 for t in results if t.get("ok"))
+    return f"; thresholds {met}/{len(results)} met"
+
+
+def problems(options: LoadOptions, summary: dict[str, Any] | None) -> str:
+    """One line per threshold not met (stderr), with its value and limit."""
+    from sim.load.thresholds import describe_result
+
+    results = (summary or {}).get("thresholds") or []
+    return "\n".join(
+        f"monilab load: threshold {t['expr']!r} not met: {describe_result(t)}"
+        for t in results
+        if not t.get("ok")
     )
 
 
@@ -63,4 +106,5 @@ COMMAND = Command(
     run=load,
     report=report,
     status=status,
+    problems=problems,
 )

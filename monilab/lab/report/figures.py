@@ -14,7 +14,9 @@ Example::
 from __future__ import annotations
 
 import base64
+import functools
 import io
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,11 +25,21 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
+from matplotlib import font_manager
 from matplotlib.figure import Figure
 
 from monilab.lab.report.render import relative
 
-__all__ = ["Chart", "Figure", "embed_png", "new_figure", "save_png"]
+__all__ = ["Chart", "Figure", "embed_png", "new_figure", "save_png", "use_korean_font"]
+
+log = logging.getLogger(__name__)
+
+KOREAN_FAMILY = "Noto Sans CJK KR"
+KOREAN_FONT_FILES = (
+    Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"),
+    Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Bold.ttc"),
+)
+"""Debian's fonts-noto-cjk (installed by scripts/setup.sh)."""
 
 
 @dataclass(frozen=True)
@@ -59,7 +71,30 @@ def new_figure(
     nrows: int = 1, ncols: int = 1, *, figsize: tuple[float, float], **kwargs: Any
 ) -> tuple[Figure, Any]:
     """A new figure and its axes (as :func:`matplotlib.pyplot.subplots`)."""
+    use_korean_font()
     return plt.subplots(nrows, ncols, figsize=figsize, **kwargs)
+
+
+@functools.cache
+def use_korean_font() -> bool:
+    """Draw Hangul in labels (personas, merchants) with Noto Sans CJK KR; False without it.
+
+    matplotlib's default font (DejaVu Sans) has no Hangul, so every Korean syllable would be
+    an empty box: the CJK font is appended to ``font.family`` as a per-glyph fallback.
+    matplotlib's font list is a cache that may predate the font, so Debian's files are added
+    to it when they are on disk but missing from the cache.
+    """
+    manager = font_manager.fontManager
+    if not any(font.name == KOREAN_FAMILY for font in manager.ttflist):
+        for path in KOREAN_FONT_FILES:
+            if path.is_file():
+                manager.addfont(path)
+    if not any(font.name == KOREAN_FAMILY for font in manager.ttflist):
+        log.warning("no %s font: Korean labels in figures are boxes", KOREAN_FAMILY)
+        return False
+    families = [f for f in matplotlib.rcParams["font.family"] if f != KOREAN_FAMILY]
+    matplotlib.rcParams["font.family"] = [*families, KOREAN_FAMILY]
+    return True
 
 
 def _png(fig: Figure, name: str, caption: str, points: int | None, dpi: int) -> bytes:

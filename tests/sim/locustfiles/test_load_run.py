@@ -8,6 +8,7 @@ import subprocess
 import sys
 import threading
 import time
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
@@ -31,11 +32,19 @@ def _summary(out: Path) -> dict:
 
 def test_bounded_run_has_no_failures_and_reconciles(app_server, small_plan, tmp_path):
     out = tmp_path / "load"
+    checks = ["p95<60s", "failures<0.5%", "lost_writes==0", "POST /api/v1/spendings: p99<60000"]
     result = _load(
-        app_server.url, out, "--users", "6", "--run-time", "6s", "--plan", str(small_plan)
-    )
+        app_server.url, out, "--users", "6", "--run-time", "6s", "--plan", str(small_plan),
+        *[arg for check in checks for arg in ("--threshold", check)],
+        "--junit", str(tmp_path / "junit.xml"),
+    )  # fmt: skip
     assert result.returncode == 0, result.stderr
     summary = _summary(out)
+    assert [(t["expr"], t["verdict"]) for t in summary["thresholds"]] == [
+        (check, "pass") for check in checks
+    ]
+    suite = ET.parse(tmp_path / "junit.xml").getroot().find("testsuite")
+    assert suite is not None and (suite.get("tests"), suite.get("failures")) == ("5", "0")
     assert summary["total"]["requests"] > 100
     assert summary["total"]["failures"] == 0
     rec = summary["reconciliation"]
@@ -49,6 +58,22 @@ def test_bounded_run_has_no_failures_and_reconciles(app_server, small_plan, tmp_
     assert abs(persona_requests - summary["total"]["requests"]) <= 10
     assert (out / "locust_report.html").stat().st_size > 1000
     assert (out / "locust_stats_history.csv").is_file()
+
+
+def test_failed_thresholds_exit_1_and_say_which(app_server, small_plan, tmp_path):
+    out = tmp_path / "load"
+    checks = ["p50<0.5ms", "persona test_persona: rps>100000", "GET /nowhere: p95<1s", "p99<60s"]
+    result = _load(
+        app_server.url, out, "--users", "4", "--run-time", "4s", "--plan", str(small_plan),
+        *[arg for check in checks for arg in ("--threshold", check)],
+        "--junit", str(tmp_path / "junit.xml"),
+    )  # fmt: skip
+    assert result.returncode == 1, result.stderr
+    verdicts = [t["verdict"] for t in _summary(out)["thresholds"]]
+    assert verdicts == ["fail", "fail", "no data", "pass"]
+    suite = ET.parse(tmp_path / "junit.xml").getroot().find("testsuite")
+    assert suite is not None and (suite.get("tests"), suite.get("failures")) == ("5", "3")
+    assert "thresholds" in result.stdout
 
 
 def test_killed_and_restarted_app_loses_no_acknowledged_write(app_server, small_plan, tmp_path):
@@ -130,19 +155,38 @@ def test_population_drives_the_load_and_the_app_logs_it(app_server, tmp_path):
     assert {e["agent_id"] for e in from_load} <= agent_ids
 
 
-def test_a_load_that_sent_nothing_fails(app_server, small_plan, tmp_path):
-    # the Locust process cannot read its plan (as a worker on another machine whose copy is
-    # missing): it starts no user and sends nothing, which must not pass
+SILENT_TARGET = """
+class Silent:
+    health = None
+
+    def __init__(self, *args, **kwargs):
+        pass
+
+    def start_session(self):
+        pass
+
+    def perform(self, action):
+        pass
+"""
+
+
+def test_a_load_that_sent_nothing_fails(small_plan, tmp_path):
+    # a target that carries out nothing (here a class that sends no request): Locust runs,
+    # its users replay their agents, and no request reaches any app, which must not pass
+    (tmp_path / "silent_target.py").write_text(SILENT_TARGET, encoding="utf-8")
     cmd = [
-        sys.executable, "-m", "monilab", "load", "--host", app_server.url,
+        sys.executable, "-m", "monilab", "load", "--host", "http://127.0.0.1:9",
         "--out", str(tmp_path / "load"), "--users", "2", "--run-time", "3s",
-        "--plan", str(small_plan),
+        "--plan", str(small_plan), "--target", "silent_target:Silent",
+        "--junit", str(tmp_path / "junit.xml"),
     ]  # fmt: skip
-    env = {**os.environ, "MONILAB_LOAD_PLAN": str(tmp_path / "missing.jsonl")}
+    env = {**os.environ, "PYTHONPATH": f"{tmp_path}{os.pathsep}{os.getcwd()}"}
     result = subprocess.run(cmd, capture_output=True, text=True, timeout=120, env=env)
     assert result.returncode == 2, result.stdout + result.stderr
     lines = [line for line in result.stderr.splitlines() if line.startswith("monilab load:")]
-    assert len(lines) == 1 and "locust exited with status" in lines[0]
+    assert len(lines) == 1 and "the load sent no requests" in lines[0]
+    error = ET.parse(tmp_path / "junit.xml").getroot().find("testsuite/testcase/error")
+    assert error is not None and "no requests" in error.get("message", "")
     assert "Traceback" not in result.stderr and not (tmp_path / "load" / "summary.json").exists()
 
 
@@ -157,7 +201,7 @@ def test_a_summary_of_zero_requests_is_a_failure(tmp_path):
     options = LoadOptions(host="http://127.0.0.1:9", out=tmp_path)
     run = LoadRun(
         host=options.host, shape=ShapeSpec(kind="ramp", peak_users=1, spawn_rate=1.0,
-                                           run_time=1.0), plan=tmp_path / "plan.jsonl",
+                                           run_time=1.0), plan_source="{}", plan_digest="",
         out=tmp_path, run_id="r", max_wait=1.0,
     )  # fmt: skip
     with pytest.raises(MonilabError, match="the load sent no requests"):

@@ -47,16 +47,19 @@ def test_replay_waits_follow_the_schedule_compressed_and_capped():
     assert replay.done and replay.wait_before_next() == 0.0
 
 
-def test_leases_are_disjoint_across_workers_and_exhaust():
-    agents = [_plan(i, [0]) for i in range(10)]
-    taken = []
-    for worker in range(3):
-        leases = AgentLeases(agents, worker_index=worker, worker_count=3)
-        while (plan := leases.take()) is not None:
-            taken.append(plan.agent_index)
-    assert sorted(taken) == list(range(10))
-    with pytest.raises(ValueError, match="expect-workers"):
-        AgentLeases(agents, worker_index=3, worker_count=3)
+def test_leases_hand_out_a_lazy_slice_once_and_exhaust():
+    built = []
+
+    def agents():
+        for i in range(3):
+            built.append(i)
+            yield _plan(i, [0])
+
+    leases = AgentLeases(agents(), worker_index=1)
+    assert built == []  # nothing is built before a user asks
+    assert leases.take().agent_index == 0 and built == [0]
+    assert [leases.take().agent_index, leases.take().agent_index] == [1, 2]
+    assert leases.take() is None and leases.taken == 3
 
 
 def test_credentials_are_derived_per_run():
