@@ -90,11 +90,15 @@ class LoadRun:
     def timeout(self) -> float | None:
         """How long the lab waits for Locust before stopping it (None: no limit).
 
-        A headless run ends with its shape, so a stuck one is stopped a while after that.
+        A headless run ends with its shape, so a stuck one is stopped a while after that
+        (plus ``worker_wait`` when workers have to find their master first).
         A web run waits for the user to press start, however long that takes; it ends when
         the shape ends or the user stops it from the UI (:mod:`sim.locustfiles.webmode`).
         """
-        return None if self.web else self.shape.run_time + 120
+        if self.web:
+            return None
+        waiting = self.worker_wait if self.role != "local" or self.processes else 0.0
+        return self.shape.run_time + 120 + waiting
 
 
 def locust_command(run: LoadRun) -> list[str]:

@@ -10,6 +10,7 @@ import dataclasses
 import json
 import logging
 import shutil
+import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -106,7 +107,13 @@ def _run_load_session(options: LoadOptions) -> dict[str, Any] | None:
         spec.run_time,
         options.host,
     )
-    code = run_locust(load_run, timeout=load_run.timeout)
+    try:
+        code = run_locust(load_run, timeout=load_run.timeout)
+    except subprocess.TimeoutExpired:
+        raise MonilabError(
+            f"locust did not end within {load_run.timeout:.0f}s and was stopped (a worker that "
+            f"cannot reach --master-host? see {_output(options)})"
+        ) from None
     wall = time.monotonic() - started
     if options.role == "worker":
         if code != 0:

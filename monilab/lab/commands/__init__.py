@@ -21,6 +21,7 @@ from monilab.contracts.options import to_argv
 NAMES: tuple[str, ...] = (
     "browse",
     "calibrate",
+    "compare",
     "describe",
     "evaluate",
     "export",

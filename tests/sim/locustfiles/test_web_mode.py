@@ -221,3 +221,4 @@ def test_the_command_binds_the_ui_where_asked_and_waits_for_the_user(tmp_path):
     assert "--web-host" not in locust_command(headless) and "--headless" in locust_command(headless)
     assert web.timeout is None  # waiting for the user to press start is not a hang
     assert headless.timeout == 150.0
+    assert dataclasses.replace(headless, role="worker").timeout == 210.0  # + --worker-wait
