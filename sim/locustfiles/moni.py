@@ -86,12 +86,13 @@ def _on_test_start(environment: Any, **_: Any) -> None:
         parts.fail(runner, f"worker {index}'s plan differs from the master's: {_SAME_PLAN}")
         return
     try:
-        agents = PlanSource.from_json(own["source"]).slice(index, count)
+        leases = AgentLeases(PlanSource.from_json(own["source"]).slice(index, count), index)
+        leases.prefetch()
     except Exception as exc:  # reported to the master, which fails the run with it
         _state["leases"] = None
         parts.fail(runner, f"worker {index} cannot build its agents: {exc}")
         return
-    _state["leases"] = AgentLeases(agents, index)
+    _state["leases"] = leases
     parts.start_shipping(runner)
 
 

@@ -52,12 +52,19 @@ class AgentLeases:
 
     def __init__(self, agents: Iterable[AgentPlan], worker_index: int = 0) -> None:
         self._agents: Iterator[AgentPlan] = iter(agents)
+        self._ready: AgentPlan | None = None
         self.worker_index = worker_index
         self.taken = 0
 
+    def prefetch(self) -> None:
+        """Build the first agent now (before users start: its shard's simulation is the one
+        long step, and here it delays no request in flight)."""
+        if self._ready is None:
+            self._ready = next(self._agents, None)
+
     def take(self) -> AgentPlan | None:
         """The next agent of this process's slice, or None when the slice is used up."""
-        plan = next(self._agents, None)
+        plan, self._ready = self._ready or next(self._agents, None), None
         if plan is not None:
             self.taken += 1
         return plan

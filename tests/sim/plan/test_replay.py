@@ -58,6 +58,8 @@ def test_leases_hand_out_a_lazy_slice_once_and_exhaust():
     leases = AgentLeases(agents(), worker_index=1)
     assert built == []  # nothing is built before a user asks
     assert leases.take().agent_index == 0 and built == [0]
+    leases.prefetch()
+    assert built == [0, 1]  # built ahead, handed out next
     assert [leases.take().agent_index, leases.take().agent_index] == [1, 2]
     assert leases.take() is None and leases.taken == 3
 
