@@ -26,6 +26,7 @@ from typing import Any
 
 import gevent
 from locust import events
+from locust.rpc import Message
 from locust.runners import MasterRunner, WorkerRunner
 
 from sim.reconcile.ledger import Ledger, append_lines
@@ -35,7 +36,7 @@ DONE_MESSAGE = "monilab_done"
 ERROR_MESSAGE = "monilab_error"
 PARTS_FILE = "parts.jsonl"
 FLUSH_SECONDS = 2.0
-DONE_WAIT_SECONDS = 30.0
+DONE_WAIT_SECONDS = 15.0
 
 
 class Part:
@@ -94,9 +95,9 @@ def _ship_periodically(runner: Any) -> None:
 
 
 def start_shipping(runner: Any) -> None:
-    """A worker sends its ledger every few seconds (not only at the end)."""
-    if isinstance(runner, WorkerRunner):
-        gevent.spawn(_ship_periodically, runner)
+    """Ship the ledger every few seconds, not only at the end: a worker's reaches the master
+    as it goes, and every window is a point of latency over time (:mod:`sim.load.compare`)."""
+    gevent.spawn(_ship_periodically, runner)
 
 
 @events.init.add_listener
@@ -155,8 +156,19 @@ def _on_test_stop(environment: Any, **_: Any) -> None:
 
 
 def _await_parts(environment: Any) -> None:
-    """The master waits (a bounded time) for every worker's last ledger lines and word."""
+    """The master stops its workers and waits (a bounded time) for each one's last ledger
+    lines and word.
+
+    A headless master ends by ``quit()``, which fires ``test_stop`` *before* it tells the
+    workers anything and stops listening half a second later: a worker still finishing a
+    request would report into the void. So the workers are told to stop here, while the
+    master still listens.
+    """
+    runner = environment.runner
     expected = int(environment.parsed_options.expect_workers or 1)
-    deadline = time.monotonic() + DONE_WAIT_SECONDS
+    if len(PART.reported) < expected:
+        for client in runner.clients.all:
+            runner.server.send_to_client(Message("stop", None, client.id))
+    deadline = time.monotonic() + environment.stop_timeout + DONE_WAIT_SECONDS
     while len(PART.reported) < expected and time.monotonic() < deadline:
-        gevent.sleep(0.2)
+        gevent.sleep(0.1)
