@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 
 import pytest
+from locust_processes import locust_pids_in
 
 from monilab.lab.appprocess import free_port
 
@@ -127,22 +128,8 @@ def test_a_worker_killed_during_the_run_fails_it(app_server, tmp_path):
         assert time.monotonic() < deadline, "the workers never connected"
         time.sleep(0.3)
     time.sleep(2)
-    for pid in [workers[1].pid, *_locust_pids_in(tmp_path / "worker2")]:
+    for pid in [workers[1].pid, *locust_pids_in(tmp_path / "worker2")]:
         os.kill(pid, signal.SIGKILL)  # the machine dies: no goodbye
     (code, err), *_ = _finish([master, *workers])
     assert code == 2, err
     assert "did not report its end" in _error_line(err)
-
-
-def _locust_pids_in(machine: Path) -> list[int]:
-    """The Locust processes running in ``machine`` (their own session, so found by cwd)."""
-    pids = []
-    for entry in Path("/proc").iterdir():
-        try:
-            if not entry.name.isdigit() or (entry / "cwd").resolve() != machine.resolve():
-                continue
-            if b"locust" in (entry / "cmdline").read_bytes():
-                pids.append(int(entry.name))
-        except OSError:
-            continue
-    return pids

@@ -12,6 +12,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
+from locust_processes import locust_pids
 
 from sim.reconcile.ledger import read_ledger
 
@@ -217,9 +218,9 @@ def test_sigterm_stops_the_whole_locust_group(app_server, tmp_path, small_plan):
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         deadline = time.monotonic() + 60
-        while not _locust_pids(out) and time.monotonic() < deadline:
+        while not locust_pids(out) and time.monotonic() < deadline:
             time.sleep(0.5)
-        assert _locust_pids(out), "Locust never started"
+        assert locust_pids(out), "Locust never started"
         time.sleep(2)
         proc.terminate()  # SIGTERM, as a CI timeout or `timeout` sends
         proc.wait(timeout=60)
@@ -227,22 +228,7 @@ def test_sigterm_stops_the_whole_locust_group(app_server, tmp_path, small_plan):
         if proc.poll() is None:
             proc.kill()
     deadline = time.monotonic() + 30
-    while _locust_pids(out) and time.monotonic() < deadline:
+    while locust_pids(out) and time.monotonic() < deadline:
         time.sleep(0.5)
-    assert _locust_pids(out) == [], "Locust outlived monilab load"
+    assert locust_pids(out) == [], "Locust outlived monilab load"
     assert proc.returncode == 130 and "interrupted" in proc.stderr.read()
-
-
-def _locust_pids(out: Path) -> list[int]:
-    """Locust processes started for ``out`` (by their command line)."""
-    pids = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
-        except OSError:
-            continue
-        if "locust" in cmdline and str(out) in cmdline:
-            pids.append(int(entry.name))
-    return pids

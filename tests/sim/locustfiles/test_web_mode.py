@@ -24,6 +24,7 @@ from pathlib import Path
 
 import pytest
 import requests
+from locust_processes import locust_pids
 
 from monilab.lab.appprocess import free_port
 from sim.load.runner import LoadRun, locust_command
@@ -133,24 +134,9 @@ def _stop(proc: subprocess.Popen, out: Path) -> None:
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait(timeout=30)
-    for pid in _locust_pids(out):
+    for pid in locust_pids(out):
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
-
-
-def _locust_pids(out: Path) -> list[int]:
-    """Locust processes started for ``out`` (by their command line)."""
-    pids = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
-        except OSError:
-            continue
-        if "locust" in cmdline and str(out) in cmdline:
-            pids.append(int(entry.name))
-    return pids
 
 
 def _listeners(port: int) -> list[str]:
