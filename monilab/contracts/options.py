@@ -186,11 +186,11 @@ def parse_duration(text: str) -> float:
     """Seconds in ``90``, ``90s``, ``5m``, ``1h30m``; MonilabError otherwise."""
     match = _DURATION.match(text.strip())
     if not text.strip() or not match or not any(match.groups()):
-        raise MonilabError(f"--run-time {text!r}: use seconds or a form like 30s, 5m, 1h30m")
+        raise MonilabError(f"duration {text!r}: use seconds or a form like 30s, 5m, 1h30m")
     hours, minutes, seconds = match.groups()
     total = int(hours or 0) * 3600 + int(minutes or 0) * 60 + float(seconds or 0)
     if total <= 0 or not math.isfinite(total):
-        raise MonilabError("--run-time must be positive")
+        raise MonilabError(f"duration {text!r} must be positive")
     return total
 
 

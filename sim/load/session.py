@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
+import os
 import shutil
 import subprocess
 import time
@@ -42,6 +43,10 @@ def run_load_session(options: LoadOptions) -> dict[str, Any] | None:
     """Run one load session; returns the summary (None for a worker, whose master reports).
 
     With ``--junit`` a run that could not run still leaves the file, with an error case."""
+    for threshold in options.thresholds:  # a bad one fails now, not after the run
+        parse_threshold(threshold)
+    if options.junit is not None:  # nor an unwritable JUnit file
+        _check_writable(options.junit)
     try:
         return _run_load_session(options)
     except MonilabError as exc:
@@ -53,8 +58,6 @@ def run_load_session(options: LoadOptions) -> dict[str, Any] | None:
 def _run_load_session(options: LoadOptions) -> dict[str, Any] | None:
     if options.history and options.population is None:
         raise MonilabError("--history needs --population (a dataset made by monilab generate)")
-    for threshold in options.thresholds:  # a bad one fails now, not after the run
-        parse_threshold(threshold)
     out = options.out
     out.mkdir(parents=True, exist_ok=True)
     ledger_dir = out / "ledger"
@@ -250,6 +253,18 @@ class _History:
             "seconds_before": round(self.seconds["bring_in"], 2),
             "seconds_after": round(self.seconds["sync"], 2),
         }
+
+
+def _check_writable(path: Path) -> None:
+    """MonilabError unless a file can be written at ``path`` (its directory is created)."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise MonilabError(
+            f"--junit {path}: cannot create its directory ({exc.strerror})"
+        ) from None
+    if path.is_dir() or not os.access(path.parent, os.W_OK):
+        raise MonilabError(f"--junit {path}: cannot write a file there")
 
 
 def _output(options: LoadOptions) -> Path:

@@ -1,4 +1,4 @@
-"""Every user mistake of issue 19 (L5) ends in one readable line and a non-zero exit.
+"""Every user mistake of issues 19 (L5) and 18 ends in one readable line and a non-zero exit.
 
 Each row runs the real ``monilab`` command in a subprocess with a bad input and asserts one
 line on stderr, no traceback and exit status 2. (``--host`` mistakes and the rest are in
@@ -107,6 +107,25 @@ CASES = {
         ["calibrate", "--personas", PERSONAS, "--targets", "{files}/binary.csv", "--budget", "2",
          "--out", "{tmp}/c"], "not a UTF-8 text"),
     "serve: port in use": (["serve", "--port", "{busy}", "--data-dir", "{tmp}/d"], "is in use"),
+    # issue 18: the release-gate options
+    "load: a threshold with a bad unit": (
+        ["load", "--host", "{host}", "--out", "{tmp}/l", "--threshold", "p95<3xx"], "unit 'xx'"),
+    "load: a threshold without a limit": (
+        ["load", "--host", "{host}", "--out", "{tmp}/l", "--threshold", "lost_writes"],
+        "expected [SCOPE:] METRIC OP VALUE"),
+    "load: --junit where no file can be written": (
+        ["load", "--host", "{host}", "--out", "{tmp}/l", "--junit", "{files}/a-file/j.xml"],
+        "--junit"),
+    "load: --server-log that does not exist": (
+        ["load", "--host", "{host}", "--out", "{tmp}/l", "--server-log", "{tmp}/none"],
+        "no such directory"),
+    "load: --worker-wait of nothing": (
+        ["load", "--host", "{host}", "--out", "{tmp}/l", "--worker-wait", "0s"],
+        "must be positive"),
+    "compare: a run directory that does not exist": (
+        ["compare", "{tmp}/a", "{tmp}/b"], "{tmp}/a"),
+    "compare: a negative tolerance": (
+        ["compare", "{files}", "{files}", "--fail-on-regression", "-5"], "fail-on-regression"),
 }  # fmt: skip
 
 
@@ -121,6 +140,7 @@ def test_a_mistake_is_one_line_and_a_non_zero_exit(case, files, healthy_host, bu
         "busy": str(busy_port),
     }
     args = [arg.format(**values) for arg in argv]
+    expected = expected.format(**values)
     done = subprocess.run(
         [sys.executable, "-m", "monilab", *args],
         capture_output=True, text=True, timeout=120, check=False, cwd=ROOT,
