@@ -375,6 +375,7 @@ def main() -> None:
     parser.add_argument("--app-workers", type=int, default=4)
     parser.add_argument("--headroom", type=float, default=0.7, help="share of a core to use")
     parser.add_argument("--cores", type=int, default=8, help="cores per load machine")
+    parser.add_argument("--json", type=Path, help="also write the raw measurements here")
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -420,6 +421,9 @@ def main() -> None:
             log.info("bare Locust user (repeat %d)", repeat + 1)
             bare.append(bare_run(tmp, repeat, args))
 
+    if args.json is not None:
+        raw = {"planning": planning, "stalls": stalls, "shards": shards, "memory": memory}
+        args.json.write_text(json.dumps({**raw, "bare": bare}, indent=1) + "\n")
     print(
         f"load average after: {load_average()}; {time.monotonic() - began:.0f} s in all; "
         f"app: monilab serve, {args.app_workers} workers, SQLite, {PASSWORD_HASH}; "
@@ -482,13 +486,13 @@ def print_planning(
     """Part 2: planning time per agent."""
     print(f"\n(2) planning: the first {args.plan_agents:,} agents of slice(0, 1), fresh process")
     for agents, runs in planning.items():
-        stalls = [s for r in runs for s in r["stalls_s"]]
+        later = [s for r in runs for s in r["stalls_s"]]
         print(
             f"  {agents:>9,} agents: set-up {spread([r['setup_s'] for r in runs])} s"
             f"  first agent {spread([r['first_s'] for r in runs])} s"
             f"  then {spread([r['ms_per_agent'] for r in runs])} ms/agent amortised"
             f" (median agent {spread([r['median_ms'] for r in runs])} ms;"
-            f" later shard stalls {', '.join(f'{s:.2f}' for s in stalls) or 'none'} s)"
+            f" later shard stalls {', '.join(f'{s:.2f}' for s in later) or 'none'} s)"
             f"  {runs[0]['actions_per_agent']:.1f} actions/agent"
             f"  planner peak {spread([r['peak_mib'] for r in runs], '{:.0f}')} MiB"
         )

@@ -97,7 +97,8 @@ class CompareResult:
 def compare(options: CompareOptions) -> CompareResult:
     """Compare the runs, write the page and the JSON, judge the gate."""
     from monilab.lab.report.comparepage import write_compare_page
-    from sim.load.compare import compare_runs, load_run
+    from sim.load.compare import compare_runs
+    from sim.load.recorded import load_run
 
     run_a, run_b = load_run(options.run_a), load_run(options.run_b)
     tolerance = options.fail_on_regression

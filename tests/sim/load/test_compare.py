@@ -16,13 +16,11 @@ from sim.load.compare import (
     REGRESSION,
     SAME,
     WITHIN_TOLERANCE,
-    block_length,
     compare_runs,
     judge,
-    load_run,
     min_requests,
-    nearest_rank,
 )
+from sim.load.recorded import block_length, load_run, nearest_rank
 from sim.load.summary import percentile_from_hist
 from sim.reconcile.ledger import latency_bucket
 
