@@ -56,7 +56,6 @@ from sim.load.recorded import (
     nearest_rank,
 )
 
-
 RESAMPLES = 1000
 CONFIDENCE = 0.95
 MIN_TAIL = 5  # requests above a latency percentile that its interval needs, in each run
