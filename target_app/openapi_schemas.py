@@ -195,7 +195,15 @@ SCHEMAS: dict[str, Any] = {
             "read_at": {**_TIME, "nullable": True},
         }
     ),
-    "Health": obj({"status": {"type": "string", "enum": ["ok", "error"]}, "database": _STR}),
+    "Health": {
+        "type": "object",
+        "properties": {
+            "status": {"type": "string", "enum": ["ok", "error"]},
+            "database": _STR,
+            "request_log": _STR,  # only for ?request_log=1 from a loopback address
+        },
+        "required": ["status", "database"],
+    },
     "Recommendations": {
         "type": "object",
         "required": ["status", "spendings", "items"],
