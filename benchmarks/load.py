@@ -74,7 +74,7 @@ def monilab_load(app: AppProcess, out: Path, args: argparse.Namespace, extra: li
     cmd = [
         sys.executable, "-m", "monilab", "load", "--host", app.url, "--out", str(out),
         "--users", str(args.users), "--spawn-rate", str(args.users),
-        "--run-time", f"{args.seconds}s", "--shape", "ramp", "--time-scale", "1e12",
+        "--run-time", f"{args.seconds}s", "--shape", "ramp", "--time-scale", "1e7",
         "--max-wait", "0", *extra,
     ]  # fmt: skip
     if args.locust_processes:

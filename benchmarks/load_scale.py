@@ -12,8 +12,8 @@ Prints, measured in one run on this machine (127.0.0.1 only):
    index): the population's set-up, the first agent (its shard's simulation: the stall a
    Locust process sees every 5,000 agents), ms per agent amortised over N agents; and the
    planner's peak RSS as it visits 30 shards spread over the population, as a long run
-   does (the shard cache keeps two), with and without a full garbage collection after
-   each eviction (a what-if; the code does not collect).
+   does (the shard cache makes room, and collects the dropped shard, before it builds
+   the next).
 3. Requests/s per Locust process: the Locust process's CPU ms per request at saturation
    (whole run, and steady state: from two seconds after the last user started to the end
    of the shape), for persona replay (the memory runs) and for the bare FastHttpUser
@@ -22,7 +22,11 @@ Prints, measured in one run on this machine (127.0.0.1 only):
 4. The sizing of 10,000,000 requests in one hour from the measured per-process figure.
 
 Usage: python benchmarks/load_scale.py [--quick] [--users 32] [--seconds 40] [--repeats 3]
-    [--days 7] [--plan-agents 6000] [--processes 0] [--headroom 0.7] [--cores 8]
+    [--days 7] [--plan-agents 6000] [--stall-days 30,90] [--processes 0] [--headroom 0.7]
+    [--cores 8] [--json FILE]
+
+One measurement alone, printed as JSON: ``--child plan AGENTS COUNT DAYS`` (building the
+first COUNT agents of a population) or ``--child shards AGENTS DAYS SHARDS``.
 """
 
 from __future__ import annotations
@@ -305,27 +309,13 @@ def planning_child(agents: int, count: int, days: int) -> dict:
     }
 
 
-def shards_child(agents: int, days: int, shards: int, collect: int) -> dict:
+def shards_child(agents: int, days: int, shards: int) -> dict:
     """The planner's memory as it visits ``shards`` shards spread over the population (20
     agents of each), as a long run's Locust process does: peak RSS after the first shard,
-    after two, after all. ``collect``: what if a full garbage collection followed each
-    eviction from the shard cache (not what the code does)."""
-    import gc
-
-    from sim.agents.population import SHARD_SIZE, Population
+    after two, after all."""
+    from sim.agents.population import SHARD_SIZE
     from sim.plan.source import PlanSource, agent_plan
 
-    if collect:
-        shard = Population.shard
-
-        def collecting(self: Population, index: int):  # -> ShardData
-            evicts = index not in self._cache and len(self._cache) >= 2
-            data = shard(self, index)
-            if evicts:
-                gc.collect()
-            return data
-
-        Population.shard = collecting  # type: ignore[method-assign]
     source = PlanSource(kind="population", agents=agents, seed=SEED, start=START, days=days)
     pop = source.population_model()
     shards = min(shards, pop.n_shards)
@@ -376,7 +366,12 @@ def main() -> None:
     parser.add_argument("--headroom", type=float, default=0.7, help="share of a core to use")
     parser.add_argument("--cores", type=int, default=8, help="cores per load machine")
     parser.add_argument("--json", type=Path, help="also write the raw measurements here")
-    parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--child",
+        nargs="+",
+        metavar="ARG",
+        help="plan AGENTS COUNT DAYS or shards AGENTS DAYS SHARDS: one measurement, as JSON",
+    )
     args = parser.parse_args()
     if args.child:
         mode, *rest = args.child
@@ -397,6 +392,7 @@ def main() -> None:
             planning[agents].append(
                 in_child("plan", str(agents), str(args.plan_agents), str(args.days))
             )
+    log.info("first agent at %s simulated days", args.stall_days)
     stalls = {
         int(days): in_child("plan", str(POPULATIONS[-1]), "2", days)
         for days in args.stall_days.split(",")
@@ -405,9 +401,8 @@ def main() -> None:
     sweep = 10 if args.quick else 30
     log.info("planner memory across the shards a long run visits")
     shards = {
-        "10k": in_child("shards", str(POPULATIONS[0]), str(args.days), str(sweep), "0"),
-        "1M": in_child("shards", str(POPULATIONS[-1]), str(args.days), str(sweep), "0"),
-        "1M+gc": in_child("shards", str(POPULATIONS[-1]), str(args.days), str(sweep), "1"),
+        "10k": in_child("shards", str(POPULATIONS[0]), str(args.days), str(sweep)),
+        "1M": in_child("shards", str(POPULATIONS[-1]), str(args.days), str(sweep)),
     }
 
     with tempfile.TemporaryDirectory(prefix="monilab-scale-") as tmp_dir:
@@ -459,15 +454,14 @@ def print_memory(memory: dict[int, list[dict]], shards: dict[str, dict]) -> None
         "visited), after 1 / 2 / all shards:"
     )
     for name, sweep in shards.items():
-        what = " (what if: a full gc.collect() after each eviction)" if name == "1M+gc" else ""
         print(
             f"    {name:<6} {sweep['shards']:>2} shards: {sweep['after_1']:.0f} / "
             f"{sweep['after_2']:.0f} / {sweep['after_all']:.0f} (RSS at the end "
-            f"{sweep['rss']:.0f}){what}"
+            f"{sweep['rss']:.0f})"
         )
     base = shards["10k"]["after_all"]
     locust = {n: statistics.median(r["locust_peak_mib"] for r in memory[n]) for n in POPULATIONS}
-    for name, n in (("10k", POPULATIONS[0]), ("1M", POPULATIONS[-1]), ("1M+gc", POPULATIONS[-1])):
+    for name, n in (("10k", POPULATIONS[0]), ("1M", POPULATIONS[-1])):
         sweep = shards[name]
         growth = sweep["after_all"] - sweep["after_1"]
         print(

@@ -10,6 +10,7 @@ is split.
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import numbers
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
@@ -276,6 +277,9 @@ class Population:
         if shard in self._cache:
             self._cache.move_to_end(shard)
             return self._cache[shard]
+        while len(self._cache) >= 2:  # make room first: never three shards at once
+            self._cache.popitem(last=False)
+            gc.collect()  # a shard's Mesa model and agents refer to each other
         batches: list[Rows] = []
         model = self.run_shard(shard, batches.append)
         rows = Rows.concat(batches)
@@ -284,8 +288,6 @@ class Population:
         start = np.searchsorted(rows.user[by_user], np.arange(model.setup.size + 1))
         data = ShardData(shard, model, self.users_table(model), table, by_user, start)
         self._cache[shard] = data
-        while len(self._cache) > 2:
-            self._cache.popitem(last=False)
         return data
 
     def iter_shards(self) -> Iterator[ShardData]:

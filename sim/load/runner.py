@@ -8,6 +8,7 @@ HTML reports and of the lab's own ledger (sent/acknowledged writes, per-persona 
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import signal
@@ -203,10 +204,19 @@ def run_locust(run: LoadRun, *, timeout: float | None = None) -> int:
             cmd, stdout=output, stderr=subprocess.STDOUT, env=env, start_new_session=True
         )
         try:
-            return proc.wait(timeout=timeout)
+            code = proc.wait(timeout=timeout)
         except (KeyboardInterrupt, subprocess.TimeoutExpired):
             _stop_group(proc)
             raise
+    _end_leftovers(proc)
+    return code
+
+
+def _end_leftovers(proc: subprocess.Popen) -> None:
+    """Locust's forked workers (``--processes``) outlive their master by up to a minute,
+    waiting for its heartbeat; the run is over, so they go with it."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGTERM)
 
 
 def _stop_group(proc: subprocess.Popen) -> None:

@@ -28,7 +28,7 @@ class BareUser(FastHttpUser):
         self.headers = {"X-Source": "locust", "X-Run-Id": "bare"}
         if options.bare_auth:
             email = f"bare-{uuid.uuid4().hex[:12]}@monilab.test"
-            body = {"email": email, "password": "bare-password-1", "name": "bare"}
+            body = {"email": email, "password": "bare-password-1", "name": "baseline"}
             answer = self.client.post("/api/v1/auth/signup", json=body, headers=self.headers)
             self.headers["Authorization"] = f"Bearer {answer.json()['token']}"
 
