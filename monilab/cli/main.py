@@ -16,6 +16,7 @@ from collections.abc import Sequence
 
 from monilab import __version__
 from monilab.cli.options import add_options, options_from
+from monilab.contracts import exitcodes
 from monilab.contracts.errors import MonilabError
 from monilab.contracts.interrupts import sigterm_as_interrupt
 from monilab.lab.commands import NAMES, Command, command
@@ -74,30 +75,30 @@ def main(argv: Sequence[str] | None = None) -> int:
         logging.getLogger("MESA").setLevel(logging.WARNING)
     if not getattr(args, "handler", None):
         parser.print_help()
-        return 2
+        return exitcodes.COULD_NOT_RUN
     try:
         with sigterm_as_interrupt():  # SIGTERM cleans up like Ctrl-C (Locust groups, apps)
             return int(args.handler(args) or 0)
     except MonilabError as exc:
         print(f"monilab {args.command}: error: {exc}", file=sys.stderr)
-        return 2
+        return exitcodes.COULD_NOT_RUN
     except KeyboardInterrupt:
         print(f"monilab {args.command}: interrupted", file=sys.stderr)
-        return 130
+        return exitcodes.INTERRUPTED
     except BrokenPipeError:  # e.g. `monilab describe DIR | head`: the reader left early
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
     except OSError as exc:  # a path the user gave cannot be used (not a directory, no rights)
         logging.getLogger(__name__).debug("%s", args.command, exc_info=True)
         print(f"monilab {args.command}: error: {_os_problem(exc)}", file=sys.stderr)
-        return 2
+        return exitcodes.COULD_NOT_RUN
     except Exception as exc:
         database = _database_problem(exc)
         if database is None:
             raise
         logging.getLogger(__name__).debug("%s", args.command, exc_info=True)
         print(f"monilab {args.command}: error: {database}", file=sys.stderr)
-        return 2
+        return exitcodes.COULD_NOT_RUN
 
 
 def _os_problem(exc: OSError) -> str:

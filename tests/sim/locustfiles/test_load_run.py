@@ -77,6 +77,45 @@ def test_failed_thresholds_exit_1_and_say_which(app_server, small_plan, tmp_path
     assert "thresholds" in result.stdout
 
 
+LYING_TARGET = """
+from sim import targets
+from sim.targets.session import TargetSession
+
+
+class Lying(TargetSession):
+    target_spec = targets.load(None)  # Moni, whose read-back reconciles the run
+
+    def __init__(self, client, run_id, plan, ledger, **options):
+        super().__init__(self.target_spec, client, run_id, plan, ledger, **options)
+
+    def perform(self, action):
+        super().perform(action)
+        if action.kind == "add_spending":  # claims a write the app never got
+            ghost = "ghost-" + action.payload["client_txn_id"]
+            who = {"agent_id": self.plan.agent_id, "email": self.email}
+            self.ledger.record("ack", **who, client_txn_id=ghost, spending_id=0)
+"""
+
+
+def test_lost_writes_exit_3_even_when_thresholds_fail_too(app_server, small_plan, tmp_path):
+    (tmp_path / "lying_target.py").write_text(LYING_TARGET, encoding="utf-8")
+    cmd = [
+        sys.executable, "-m", "monilab", "load", "--host", app_server.url,
+        "--out", str(tmp_path / "load"), "--users", "3", "--run-time", "4s", "--shape", "ramp",
+        "--spawn-rate", "20", "--time-scale", "60000", "--plan", str(small_plan),
+        "--target", "lying_target:Lying", "--threshold", "lost_writes==0",
+        "--junit", str(tmp_path / "junit.xml"),
+    ]  # fmt: skip
+    env = {**os.environ, "PYTHONPATH": f"{tmp_path}{os.pathsep}{os.getcwd()}"}
+    result = subprocess.run(cmd, capture_output=True, text=True, timeout=180, env=env)
+    assert result.returncode == 3, result.stdout + result.stderr
+    summary = _summary(tmp_path / "load")
+    missing = summary["reconciliation"]["missing"]
+    assert missing > 0 and summary["thresholds"][0]["value"] == missing
+    failures = ET.parse(tmp_path / "junit.xml").getroot().findall("testsuite/testcase/failure")
+    assert {f.get("type") for f in failures} == {"threshold", "reconciliation"}
+
+
 def test_killed_and_restarted_app_loses_no_acknowledged_write(app_server, small_plan, tmp_path):
     out = tmp_path / "load"
     outcome: dict = {}
