@@ -37,20 +37,25 @@ _state: dict[str, Any] = {"leases": None, "session": None, "own": {}}
 
 @events.init_command_line_parser.add_listener
 def _add_arguments(parser: Any) -> None:
-    group = parser.add_argument_group("Moni Lab")
-    group.add_argument("--monilab-plan-source", default="", help="where agents come from (JSON)")
-    group.add_argument("--monilab-plan-digest", default="", help="hash of the plan it yields")
-    group.add_argument("--monilab-run-id", default="run", help="sent as X-Run-Id")
-    group.add_argument("--monilab-out", default=".", help="ledger directory")
-    group.add_argument("--monilab-shape", default="ramp", help="population|ramp|step|spike")
-    group.add_argument("--monilab-peak-users", type=int, default=1)
-    group.add_argument("--monilab-spawn-rate", type=float, default=1.0)
-    group.add_argument("--monilab-run-time", type=float, default=10.0)
-    group.add_argument("--monilab-time-scale", type=float, default=DEFAULT_TIME_SCALE)
-    group.add_argument("--monilab-start-hour", type=float, default=8.0)
-    group.add_argument("--monilab-max-wait", type=float, default=30.0)
-    group.add_argument("--monilab-activity", default="", help="24 hourly activity levels")
-    group.add_argument("--monilab-target", default="", help="target file or module:Class")
+    """The run's own options. Not shown in the web UI: the run is set on the command line
+    (its summary reports those values), and the plan source names this machine's paths."""
+
+    def add(*args: Any, **kwargs: Any) -> None:
+        parser.add_argument(*args, include_in_web_ui=False, **kwargs)
+
+    add("--monilab-plan-source", default="", help="where agents come from (JSON)")
+    add("--monilab-plan-digest", default="", help="hash of the plan it yields")
+    add("--monilab-run-id", default="run", help="sent as X-Run-Id")
+    add("--monilab-out", default=".", help="ledger directory")
+    add("--monilab-shape", default="ramp", help="population|ramp|step|spike")
+    add("--monilab-peak-users", type=int, default=1)
+    add("--monilab-spawn-rate", type=float, default=1.0)
+    add("--monilab-run-time", type=float, default=10.0)
+    add("--monilab-time-scale", type=float, default=DEFAULT_TIME_SCALE)
+    add("--monilab-start-hour", type=float, default=8.0)
+    add("--monilab-max-wait", type=float, default=30.0)
+    add("--monilab-activity", default="", help="24 hourly activity levels")
+    add("--monilab-target", default="", help="target file or module:Class")
 
 
 def _options(environment: Any) -> Any:

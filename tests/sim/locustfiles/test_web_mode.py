@@ -67,6 +67,7 @@ class WebLoad:
         args = self.template_args()
         assert args["state"] == "ready"
         assert args["hide_common_options"], "the shape decides the users, not the form"
+        assert not any(name.startswith("monilab") for name in args["extra_options"])
         form = {"host": host}
         for name, option in args["extra_options"].items():
             value = option["default_value"]
