@@ -74,7 +74,8 @@ def _run_load_session(options: LoadOptions) -> dict[str, Any] | None:
         history.bring_in()
 
     source, activity = _plan_source(options, history)
-    (out / "plan-source.json").write_text(source.to_json() + "\n", encoding="utf-8")
+    plan_source = source.to_json()
+    (out / "plan-source.json").write_text(plan_source + "\n", encoding="utf-8")
     spec = ShapeSpec(
         kind=options.shape,
         peak_users=options.users,
@@ -86,7 +87,7 @@ def _run_load_session(options: LoadOptions) -> dict[str, Any] | None:
     load_run = LoadRun(
         host=options.host,
         shape=spec,
-        plan_source=source.to_json(),
+        plan_source=plan_source,
         plan_digest=source.digest(),
         out=out,
         run_id=run_id,
@@ -295,6 +296,6 @@ def _plan_source(options: LoadOptions, history: _History | None) -> tuple[PlanSo
         population=str(options.population.resolve()) if options.population else None,
         live_from=history.live_from.isoformat() if history is not None else None,
     )
-    pop = source.population_model()
+    pop = history.pop if history is not None else source.population_model()
     profile = pop.activity_profile()
     return source, [float(x) for x in profile.mean(axis=0).to_numpy()]

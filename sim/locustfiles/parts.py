@@ -29,12 +29,12 @@ from locust import events
 from locust.rpc import Message
 from locust.runners import MasterRunner, WorkerRunner
 
+from sim.load.parts import PARTS_FILE
 from sim.reconcile.ledger import Ledger, append_lines
 
 LEDGER_MESSAGE = "monilab_ledger"
 DONE_MESSAGE = "monilab_done"
 ERROR_MESSAGE = "monilab_error"
-PARTS_FILE = "parts.jsonl"
 FLUSH_SECONDS = 2.0
 DONE_WAIT_SECONDS = 15.0
 
